@@ -23,5 +23,5 @@ export function whiteoutOf(entryPath: string): Whiteout | undefined {
 /** True when `path` is `target` or below it (an empty target is the root). */
 export function isAtOrBelow(path: string, target: string): boolean {
   if (target === '') return true;
-  return path === target || (path.startsWith(target) && path.charCodeAt(target.length) === 47 /* / */);
+  return path === target || (path.startsWith(target) && path.charCodeAt(target.length) === 47) /* / */;
 }

@@ -122,7 +122,13 @@ function liveRecords(records: Record[]): Record[] {
 }
 
 function samePackage(a: FoundPackage, b: FoundPackage): boolean {
-  return a.type === b.type && a.name === b.name && a.version === b.version && a.arch === b.arch && a.namespace === b.namespace;
+  return (
+    a.type === b.type &&
+    a.name === b.name &&
+    a.version === b.version &&
+    a.arch === b.arch &&
+    a.namespace === b.namespace
+  );
 }
 
 /** The earliest layer, in the unbroken run of versions of this file, that already held the package. */
@@ -139,7 +145,10 @@ function originLayer(records: Record[], current: Record, pkg: FoundPackage): str
 }
 
 function pickOs(byPath: Map<string, OsInfo>): OsInfo | undefined {
-  const ordered = [...OS_PRIORITY.filter((p) => byPath.has(p)), ...[...byPath.keys()].filter((p) => !OS_PRIORITY.includes(p))];
+  const ordered = [
+    ...OS_PRIORITY.filter((p) => byPath.has(p)),
+    ...[...byPath.keys()].filter((p) => !OS_PRIORITY.includes(p)),
+  ];
   const first = ordered.length ? byPath.get(ordered[0]!) : undefined;
   if (!first) return undefined;
   if (first.version) return first;

@@ -45,7 +45,12 @@ export function finalizePackages(collected: Collected): Package[] {
     if (purl) pkg.ownedBy = purl;
   }
   return packages.sort(
-    (a, b) => cmp(a.type, b.type) || cmp(a.namespace ?? '', b.namespace ?? '') || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.path, b.path),
+    (a, b) =>
+      cmp(a.type, b.type) ||
+      cmp(a.namespace ?? '', b.namespace ?? '') ||
+      cmp(a.name, b.name) ||
+      cmp(a.version, b.version) ||
+      cmp(a.path, b.path),
   );
 }
 

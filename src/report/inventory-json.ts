@@ -15,7 +15,9 @@ export function toInventoryJson(inv: ImageInventory): Record<string, unknown> {
       names: inv.names,
       digest: inv.digest ?? null,
       configDigest: inv.configDigest ?? null,
-      os: inv.os ? { family: inv.os.family, version: inv.os.version, ...(inv.os.prettyName ? { name: inv.os.prettyName } : {}) } : null,
+      os: inv.os
+        ? { family: inv.os.family, version: inv.os.version, ...(inv.os.prettyName ? { name: inv.os.prettyName } : {}) }
+        : null,
       layers: inv.layers,
     },
     packages: inv.packages.map((p) => ({

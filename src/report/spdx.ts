@@ -96,7 +96,10 @@ export function toSpdx(inv: ImageInventory): Record<string, unknown> {
     SPDXID: 'SPDXRef-DOCUMENT',
     name,
     documentNamespace: `https://spdx.org/spdxdocs/palisade-${sanitize(name)}-${uuid}`,
-    creationInfo: { created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), creators: [`Tool: palisade-${VERSION}`] },
+    creationInfo: {
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      creators: [`Tool: palisade-${VERSION}`],
+    },
     packages,
     relationships,
     ...(extracted.size ? { hasExtractedLicensingInfos: [...extracted.values()] } : {}),

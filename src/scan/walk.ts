@@ -38,7 +38,11 @@ export interface WalkOptions {
  * Reads every layer once, as a stream, and hands each entry's bytes only to the visitors that asked
  * (DESIGN.md "A scan, as data", steps 1-2). The body is read once, with the largest budget asked for.
  */
-export async function walkImage(image: OpenedImage, visitors: readonly EntryVisitor[], opts: WalkOptions): Promise<void> {
+export async function walkImage(
+  image: OpenedImage,
+  visitors: readonly EntryVisitor[],
+  opts: WalkOptions,
+): Promise<void> {
   const total = image.layers.length;
   const interested: { visitor: EntryVisitor; bytes: number }[] = [];
   for (const [index, layer] of image.layers.entries()) {

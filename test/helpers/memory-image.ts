@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ImageConfig, LayerEntry, OpenedImage } from '../../src/image/types.js';
 
-export type MemEntry = { path: string; content?: string; type?: LayerEntry['type']; mode?: number; linkTarget?: string };
+export type MemEntry = {
+  path: string;
+  content?: string;
+  type?: LayerEntry['type'];
+  mode?: number;
+  linkTarget?: string;
+};
 
 /** An image held in memory, for unit tests of what happens after the layer reader (merge, whiteouts). */
 export function memoryImage(layers: MemEntry[][], config: Partial<ImageConfig> = {}): OpenedImage {

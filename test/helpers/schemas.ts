@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
-import Ajv, { type ValidateFunction } from 'ajv';
-import Ajv04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import Ajv04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
+import { newAjv } from '../../src/core/json-schema.js';
+
+const Ajv04 = Ajv04Module.default;
+const addFormats = addFormatsModule.default;
 
 const dir = new URL('../fixtures/schemas/', import.meta.url);
 const load = (rel: string) => JSON.parse(readFileSync(new URL(rel, dir), 'utf8')) as Record<string, unknown>;
 
 function draft07(main: string, ...refs: string[]): ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
-  addFormats(ajv);
+  const ajv = newAjv();
   for (const r of refs) ajv.addSchema(load(r));
   return ajv.compile(load(main));
 }
@@ -16,12 +19,16 @@ function draft07(main: string, ...refs: string[]): ValidateFunction {
 /** Validators for the official output schemas (test/fixtures/schemas, see PROVENANCE.md there). */
 export const schemas = {
   cyclonedx: () =>
-    draft07('cyclonedx-1.6/bom-1.6.schema.json', 'cyclonedx-1.6/spdx.schema.json', 'cyclonedx-1.6/jsf-0.82.schema.json'),
+    draft07(
+      'cyclonedx-1.6/bom-1.6.schema.json',
+      'cyclonedx-1.6/spdx.schema.json',
+      'cyclonedx-1.6/jsf-0.82.schema.json',
+    ),
   spdx: () => draft07('spdx-2.3/spdx-schema.json'),
   openvex: () => draft07('openvex-0.2.0/openvex_json_schema.json'),
   sarif: () => {
     const ajv = new Ajv04({ strict: false, allErrors: true });
-    addFormats(ajv as unknown as Ajv);
+    addFormats(ajv as never);
     return ajv.compile(load('sarif-2.1.0/sarif-schema-2.1.0.json'));
   },
 };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/image/types.js';
 import type { Analyzer } from '../../src/inventory/analyzer.js';
 import { InventoryCollector } from '../../src/inventory/collect.js';
-import { DEFAULT_LIMITS } from '../../src/image/types.js';
 import { walkImage } from '../../src/scan/walk.js';
-import { memoryImage, type MemEntry } from '../helpers/memory-image.js';
+import { type MemEntry, memoryImage } from '../helpers/memory-image.js';
 
 /** A line-per-package format: "name version" per line, in any file named pkgs.txt. */
 const lines: Analyzer = {
@@ -40,25 +40,45 @@ describe('inventory collector: merging layers with whiteouts', () => {
     },
     {
       name: 'a whiteout deletes the file from the final view',
-      layers: [[{ path: 'a/pkgs.txt', content: 'x 1' }, { path: 'b/pkgs.txt', content: 'y 1' }], [{ path: 'a/.wh.pkgs.txt' }]],
+      layers: [
+        [
+          { path: 'a/pkgs.txt', content: 'x 1' },
+          { path: 'b/pkgs.txt', content: 'y 1' },
+        ],
+        [{ path: 'a/.wh.pkgs.txt' }],
+      ],
       want: ['b/pkgs.txt:y@1#0'],
     },
     {
       name: 'a whiteout of a parent directory deletes everything below it',
-      layers: [[{ path: 'a/b/pkgs.txt', content: 'x 1' }, { path: 'ab/pkgs.txt', content: 'y 1' }], [{ path: '.wh.a' }]],
+      layers: [
+        [
+          { path: 'a/b/pkgs.txt', content: 'x 1' },
+          { path: 'ab/pkgs.txt', content: 'y 1' },
+        ],
+        [{ path: '.wh.a' }],
+      ],
       want: ['ab/pkgs.txt:y@1#0'],
     },
     {
       name: 'an opaque directory hides lower layers but keeps its own layer’s files, in any entry order',
       layers: [
-        [{ path: 'd/pkgs.txt', content: 'x 1' }, { path: 'd/sub/pkgs.txt', content: 'y 1' }, { path: 'e/pkgs.txt', content: 'z 1' }],
+        [
+          { path: 'd/pkgs.txt', content: 'x 1' },
+          { path: 'd/sub/pkgs.txt', content: 'y 1' },
+          { path: 'e/pkgs.txt', content: 'z 1' },
+        ],
         [{ path: 'd/sub/pkgs.txt', content: 'w 1' }, { path: 'd/.wh..wh..opq' }],
       ],
       want: ['d/sub/pkgs.txt:w@1#1', 'e/pkgs.txt:z@1#0'],
     },
     {
       name: 'a file deleted and re-added is attributed to the layer that re-added it',
-      layers: [[{ path: 'pkgs.txt', content: 'x 1' }], [{ path: '.wh.pkgs.txt' }], [{ path: 'pkgs.txt', content: 'x 1' }]],
+      layers: [
+        [{ path: 'pkgs.txt', content: 'x 1' }],
+        [{ path: '.wh.pkgs.txt' }],
+        [{ path: 'pkgs.txt', content: 'x 1' }],
+      ],
       want: ['pkgs.txt:x@1#2'],
     },
     {
@@ -88,7 +108,9 @@ describe('inventory collector: merging layers with whiteouts', () => {
       },
     };
     const c = new InventoryCollector([broken, lines]);
-    await walkImage(memoryImage([[{ path: 'bad' }, { path: 'pkgs.txt', content: 'x 1' }]]), [c], { limits: DEFAULT_LIMITS });
+    await walkImage(memoryImage([[{ path: 'bad' }, { path: 'pkgs.txt', content: 'x 1' }]]), [c], {
+      limits: DEFAULT_LIMITS,
+    });
     const r = c.result();
     expect(r.warnings).toEqual(['broken: bad: boom']);
     expect(r.packages.map((p) => p.name)).toEqual(['x']);
