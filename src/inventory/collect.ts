@@ -117,7 +117,7 @@ export class InventoryCollector {
 /** The records of the last layer that touched the path, unless that layer deleted it. */
 function liveRecords(records: Record[]): Record[] {
   const last = records[records.length - 1];
-  if (!last || !last.result) return [];
+  if (!last?.result) return [];
   return records.filter((r) => r.layer === last.layer && r.result);
 }
 

@@ -9,10 +9,10 @@ const inventory: ImageInventory = {
   target: 'oci:img:latest',
   sourceKind: 'oci',
   names: ['example/app:1.0'],
-  digest: 'sha256:' + 'a'.repeat(64),
-  configDigest: 'sha256:' + 'b'.repeat(64),
+  digest: `sha256:${'a'.repeat(64)}`,
+  configDigest: `sha256:${'b'.repeat(64)}`,
   os: { family: 'debian', version: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
-  layers: [{ digest: 'sha256:' + 'c'.repeat(64) }],
+  layers: [{ digest: `sha256:${'c'.repeat(64)}` }],
   warnings: [],
   packages: [
     {
@@ -25,7 +25,7 @@ const inventory: ImageInventory = {
       source: { name: 'glibc', version: '2.36-9+deb12u4' },
       path: 'var/lib/dpkg/status',
       analyzer: 'dpkg',
-      layer: 'sha256:' + 'c'.repeat(64),
+      layer: `sha256:${'c'.repeat(64)}`,
       licenses: ['LGPL-2.1-or-later', 'GPL-2.0-only'],
     },
     {
