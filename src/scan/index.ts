@@ -1,9 +1,10 @@
 import type { OsInfo, Package } from '../core/types.js';
 import { DEFAULT_LIMITS, type Limits, type OpenedImage, type ProgressEvent } from '../image/types.js';
+import type { EntryVisitor } from '../image/visitor.js';
 import { finalizePackages, newInventoryCollector } from '../inventory/index.js';
-import { type EntryVisitor, walkImage } from './walk.js';
+import { walkImage } from './walk.js';
 
-export type { EntryVisitor, Visit } from './walk.js';
+export type { EntryVisitor, Visit } from '../image/visitor.js';
 export { walkImage } from './walk.js';
 
 /** What the single pass over an image yields for the report stage. */
