@@ -1,9 +1,10 @@
-import { UserInputError } from '../../core/errors.js';
+import { IntegrityError, UserInputError } from '../../core/errors.js';
 
 /**
  * rpm's "ndb" backend (`Packages.db`, SUSE): a 32-byte header, then `slotPages` pages of 4 KiB holding
  * 16-byte slots (the header takes the first two); each used slot points at a block (in 16-byte units)
- * holding a blob header and one rpm header blob. Little-endian (rpm lib/backend/ndb/rpmpkg.c).
+ * holding a blob header, one rpm header blob, padding, and a tail (Adler-32 of everything before it in
+ * the block, the blob length, "BlbE"). Little-endian (rpm lib/backend/ndb/rpmpkg.c).
  */
 
 const PAGE = 4096;
@@ -12,6 +13,8 @@ const BLOCK = 16;
 const HEADER_MAGIC = 0x506d7052; // "RpmP"
 const SLOT_MAGIC = 0x746f6c53; // "Slot"
 const BLOB_MAGIC = 0x53626c42; // "BlbS"
+const TAIL_MAGIC = 0x45626c42; // "BlbE"
+const TAIL = 12;
 /** The slot index is read whole; 2048 pages (512k packages) is far above any real system. */
 const MAX_SLOT_PAGES = 2048;
 
@@ -42,7 +45,13 @@ export function readNdbBlobs(file: Buffer): Buffer[] {
     if (file.readUInt32LE(start + 4) !== pkgIndex)
       throw bad(`package ${pkgIndex}: blob belongs to package ${file.readUInt32LE(start + 4)}`);
     const len = file.readUInt32LE(start + 12);
-    if (start + 16 + len > end) throw bad(`package ${pkgIndex}: blob of ${len} bytes overruns its ${blocks} blocks`);
+    if (start + 16 + len + TAIL > end) throw bad(`package ${pkgIndex}: blob of ${len} bytes overruns its ${blocks} blocks`);
+    if (file.readUInt32LE(end - 4) !== TAIL_MAGIC || file.readUInt32LE(end - 8) !== len) {
+      throw bad(`package ${pkgIndex}: bad blob tail`);
+    }
+    if (adler32(file.subarray(start, end - TAIL)) !== file.readUInt32LE(end - TAIL)) {
+      throw new IntegrityError(`rpm Packages.db: package ${pkgIndex}: blob checksum mismatch`);
+    }
     blobs.push(file.subarray(start + 16, start + 16 + len));
   }
   return blobs;
@@ -50,4 +59,21 @@ export function readNdbBlobs(file: Buffer): Buffer[] {
 
 function bad(why: string): UserInputError {
   return new UserInputError(`rpm Packages.db: ${why}`);
+}
+
+/** RFC 1950 Adler-32 (what rpm's ndb uses for blob checksums; node:zlib does not expose it). */
+export function adler32(buf: Buffer): number {
+  let a = 1;
+  let b = 0;
+  // 5552 is the largest run for which the sums cannot overflow 2^32 before the modulo.
+  for (let i = 0; i < buf.length; ) {
+    const end = Math.min(i + 5552, buf.length);
+    for (; i < end; i++) {
+      a += buf[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
 }

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { LimitExceededError, UserInputError } from '../../../src/core/errors.js';
+import { IntegrityError, LimitExceededError, UserInputError } from '../../../src/core/errors.js';
 import type { FoundPackage } from '../../../src/core/types.js';
 import { rpmDatabase } from '../../../src/inventory/rpm/analyzer.js';
 import { readBdbBlobs } from '../../../src/inventory/rpm/bdb.js';
 import { parseSourceRpm, RpmHeader, readRpmPackage, TAG } from '../../../src/inventory/rpm/header.js';
-import { readNdbBlobs } from '../../../src/inventory/rpm/ndb.js';
+import { adler32, readNdbBlobs } from '../../../src/inventory/rpm/ndb.js';
 import { readSqliteBlobs } from '../../../src/inventory/rpm/sqlite.js';
 import { fixtureBytes, fixtureJson, input } from './helpers.js';
 
