@@ -61,6 +61,38 @@ export const dpkgInfoList: Analyzer = {
   },
 };
 
+/**
+ * Distroless images have no info/*.list; their `status.d/<pkg>.md5sums` ("<md5>  <path>" lines, paths
+ * relative to the root) is the only record of which files a package installed. It lists regular files
+ * only (no directories, no conffiles), which is what ownership of language packages needs.
+ */
+export const dpkgStatusDMd5sums: Analyzer = {
+  name: 'dpkg-status-d-md5sums',
+  version: 1,
+  wants(path) {
+    return path.startsWith(STATUS_D) && path.endsWith('.md5sums') && !path.includes('/', STATUS_D.length);
+  },
+  analyze(file: FileInput): AnalyzerResult {
+    requireWhole(file);
+    const text = requireText(file, 'dpkg md5sums file');
+    const name = file.path.slice(STATUS_D.length, -'.md5sums'.length).split(':')[0]!;
+    if (name === '') return { warnings: [`${file.path}: no package name in the file name`] };
+    const warnings = new Warnings();
+    const files: string[] = [];
+    let lineNo = 0;
+    for (const raw of text.split('\n')) {
+      lineNo++;
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '') continue;
+      const m = /^[0-9a-f]{32} [ *](.+)$/.exec(line);
+      const p = m ? normaliseOwnedPath(m[1]!) : undefined;
+      if (p === undefined) warnings.add(`${file.path}:${lineNo}: not a "<md5>  <path>" line; ignored`);
+      else files.push(p);
+    }
+    return { ownedFiles: { [`deb/${name}`]: files }, warnings: warnings.result() };
+  },
+};
+
 /** One stanza: lower-cased field name -> value (continuation lines joined with "\n"). */
 export type Stanza = Map<string, string>;
 

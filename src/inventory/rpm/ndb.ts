@@ -45,7 +45,8 @@ export function readNdbBlobs(file: Buffer): Buffer[] {
     if (file.readUInt32LE(start + 4) !== pkgIndex)
       throw bad(`package ${pkgIndex}: blob belongs to package ${file.readUInt32LE(start + 4)}`);
     const len = file.readUInt32LE(start + 12);
-    if (start + 16 + len + TAIL > end) throw bad(`package ${pkgIndex}: blob of ${len} bytes overruns its ${blocks} blocks`);
+    if (start + 16 + len + TAIL > end)
+      throw bad(`package ${pkgIndex}: blob of ${len} bytes overruns its ${blocks} blocks`);
     if (file.readUInt32LE(end - 4) !== TAIL_MAGIC || file.readUInt32LE(end - 8) !== len) {
       throw bad(`package ${pkgIndex}: bad blob tail`);
     }

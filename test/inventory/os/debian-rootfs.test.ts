@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dpkgInfoList, dpkgStatus } from '../../../src/inventory/dpkg.js';
+import { dpkgInfoList, dpkgStatus, dpkgStatusDMd5sums } from '../../../src/inventory/dpkg.js';
 import { osRelease, pickOs } from '../../../src/inventory/os-release.js';
 import { input } from './helpers.js';
 
@@ -22,6 +22,22 @@ beforeAll(() => {
     throw new Error(`Debian test image missing in ${imagesDir}: run scripts/test-images.sh first`);
   }
 });
+
+/** `dpkg-query -L` for many packages in one run: it prints one block per package, blank-line separated. */
+async function dpkgList(pkgs: string[]): Promise<Map<string, string[]>> {
+  const { stdout } = await run('dpkg-query', [`--admindir=${admindir}`, '-L', ...pkgs], { maxBuffer: 64 << 20 });
+  const blocks = stdout.replace(/\n$/, '').split('\n\n');
+  expect(blocks).toHaveLength(pkgs.length);
+  // dpkg -L also prints diversion notes ("package diverts others to: ..."); only paths are recorded.
+  return new Map(
+    pkgs.map((p, i) => [
+      p,
+      blocks[i]!.split('\n')
+        .filter((l) => l.startsWith('/') && l !== '/.')
+        .map((l) => l.replace(/^\/+/, '')),
+    ]),
+  );
+}
 
 const read = (rel: string) => input(rel, readFileSync(join(rootfs, rel)));
 
@@ -49,18 +65,42 @@ describe('debootstrap bookworm minbase rootfs', () => {
       dpkgInfoList.wants(`var/lib/dpkg/info/${f}`, 0o100644, 0),
     );
     expect(lists.length).toBeGreaterThan(50);
+    const listed = await dpkgList(lists.map((f) => f.slice(0, -'.list'.length)));
     for (const f of lists) {
       const result = await dpkgInfoList.analyze(read(`var/lib/dpkg/info/${f}`));
-      const [key, files] = Object.entries(result.ownedFiles ?? {})[0]!;
       const pkg = f.slice(0, -'.list'.length);
-      const { stdout } = await run('dpkg-query', [`--admindir=${admindir}`, '-L', pkg]);
-      const want = stdout
-        .split('\n')
-        // dpkg -L also prints diversion notes ("package diverts others to: ..."); only paths are recorded.
-        .filter((l) => l.startsWith('/') && l !== '/.')
-        .map((l) => l.replace(/^\/+/, ''));
-      expect(key).toBe(`deb/${pkg.split(':')[0]}`);
-      expect(files).toEqual(want);
+      expect(result.ownedFiles).toEqual({ [`deb/${pkg.split(':')[0]}`]: listed.get(pkg) });
+    }
+  });
+
+  it('a distroless-style status.d (one stanza file per package, no Status) gives the same inventory as status', async () => {
+    const full = await dpkgStatus.analyze(read('var/lib/dpkg/status'));
+    const text = readFileSync(join(admindir, 'status'), 'utf8');
+    const fromDir = [];
+    for (const stanza of text.split(/\n\n+/).filter((s) => s.trim() !== '')) {
+      const name = /^Package: (.+)$/m.exec(stanza)![1]!;
+      const path = `var/lib/dpkg/status.d/${name}`;
+      expect(dpkgStatus.wants(path, 0o100644, 0)).toBe(true);
+      const r = await dpkgStatus.analyze(input(path, stanza.replace(/^Status: .*\n/m, '')));
+      fromDir.push(...(r.packages ?? []));
+    }
+    expect(fromDir).toEqual(full.packages);
+  });
+
+  it('md5sums files name only files that dpkg -L lists for the same package', async () => {
+    const sums = readdirSync(join(admindir, 'info')).filter((f) => f.endsWith('.md5sums'));
+    expect(sums.length).toBeGreaterThan(50);
+    const listed = await dpkgList(sums.map((f) => f.slice(0, -'.md5sums'.length)));
+    for (const f of sums) {
+      // Read as distroless would store it (status.d/<pkg>.md5sums).
+      const r = await dpkgStatusDMd5sums.analyze(
+        input(`var/lib/dpkg/status.d/${f}`, readFileSync(join(admindir, 'info', f))),
+      );
+      const pkg = f.slice(0, -'.md5sums'.length);
+      const files = r.ownedFiles?.[`deb/${pkg.split(':')[0]}`];
+      expect(files?.length).toBeGreaterThan(0);
+      const paths = new Set(listed.get(pkg));
+      expect(files!.filter((p) => !paths.has(p))).toEqual([]);
     }
   });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError, UserInputError } from '../../../src/core/errors.js';
 import type { FoundPackage } from '../../../src/core/types.js';
-import { debVersionProblem, dpkgInfoList, dpkgStatus, parseSource } from '../../../src/inventory/dpkg.js';
+import {
+  debVersionProblem,
+  dpkgInfoList,
+  dpkgStatus,
+  dpkgStatusDMd5sums,
+  parseSource,
+} from '../../../src/inventory/dpkg.js';
 import { fixtureBytes, fixtureJson, input } from './helpers.js';
 
 interface TrivyPkg {
@@ -172,6 +178,38 @@ describe('dpkg info/*.list', () => {
       ),
     );
     expect(r.ownedFiles).toEqual({ 'deb/libc6': ['lib', 'lib/x86_64-linux-gnu/libc.so.6', 'usr/share/doc'] });
+  });
+});
+
+describe('dpkg status.d/*.md5sums (distroless file ownership)', () => {
+  it('lists the files of the package: equal to Trivy InstalledFiles for the md5sums case', async () => {
+    const want = fixtureJson<{
+      trivy_want: { PackageInfos: Array<{ Packages: Array<{ InstalledFiles: string[] }> }> };
+    }>('trivy/dpkg/md5sums/expected.json').trivy_want.PackageInfos[0]!.Packages[0]!.InstalledFiles;
+    const content = fixtureBytes('trivy/dpkg/md5sums/rootfs/var/lib/dpkg/info/tar.md5sums');
+    const r = await dpkgStatusDMd5sums.analyze(input('var/lib/dpkg/status.d/tar.md5sums', content));
+    expect(r.ownedFiles).toEqual({ 'deb/tar': want.map((f) => f.slice(1)) });
+    expect(r.warnings).toBeUndefined();
+  });
+
+  it('malformed lines and ".." paths are dropped with a warning', async () => {
+    const r = await dpkgStatusDMd5sums.analyze(
+      input(
+        'var/lib/dpkg/status.d/libssl3:amd64.md5sums',
+        `${'a'.repeat(32)}  usr/lib/libssl.so.3\nnot a line\n${'b'.repeat(32)}  ../../etc/shadow\n`,
+      ),
+    );
+    expect(r.ownedFiles).toEqual({ 'deb/libssl3': ['usr/lib/libssl.so.3'] });
+    expect(r.warnings).toHaveLength(2);
+  });
+
+  it.each([
+    ['var/lib/dpkg/status.d/base-files.md5sums', true],
+    ['var/lib/dpkg/status.d/base-files', false],
+    ['var/lib/dpkg/info/bash.md5sums', false],
+    ['var/lib/dpkg/status.d/x/y.md5sums', false],
+  ])('wants %s: %s', (path, want) => {
+    expect(dpkgStatusDMd5sums.wants(path, 0o100644, 1)).toBe(want);
   });
 });
 
