@@ -316,6 +316,32 @@ describe('rpm database files: hostile containers', () => {
     expect(f).toThrow(UserInputError);
   });
 
+  it('NDB: a flipped byte inside a package blob is an IntegrityError (Adler-32 tail)', () => {
+    const b = Buffer.from(NDB);
+    const blobStart = NDB.readUInt32LE(32 + 8) * 16 + 16;
+    b[blobStart + 100] = b[blobStart + 100]! ^ 0xff;
+    expect(() => readNdbBlobs(b)).toThrow(IntegrityError);
+  });
+
+  it.each([
+    ['', 1],
+    ['a', 0x00620062],
+    ['Wikipedia', 0x11e60398],
+  ])('adler32("%s") = %i (RFC 1950 reference values)', (s, want) => {
+    expect(adler32(Buffer.from(s))).toBe(want);
+  });
+
+  it('adler32 stays exact over long runs of 0xff (modulo chunking)', () => {
+    const big = Buffer.alloc(100_000, 0xff);
+    let a = 1;
+    let b = 0;
+    for (const x of big) {
+      a = (a + x) % 65521;
+      b = (b + a) % 65521;
+    }
+    expect(adler32(big)).toBe(((b << 16) | a) >>> 0);
+  });
+
   it.each([
     [
       'a recursive view',
