@@ -18,11 +18,9 @@ const REDHAT_STYLE = new Set([
 const ALPINE = 'etc/alpine-release';
 const DEBIAN = 'etc/debian_version';
 
-/** os-release IDs whose family name in Palisade differs from the ID. */
+/** os-release IDs whose family name in Palisade differs from the ID (CBL-Mariner 1/2 write ID=mariner). */
 const ID_TO_FAMILY: Record<string, string> = {
   mariner: 'cbl-mariner',
-  'opensuse-leap': 'opensuse-leap',
-  redhat: 'rhel',
 };
 
 export const osRelease: Analyzer = {
