@@ -2,6 +2,7 @@ import type { FoundPackage, OsInfo } from '../core/types.js';
 import type { LayerEntry } from '../image/types.js';
 import { isAtOrBelow } from '../image/whiteout.js';
 import type { Analyzer, AnalyzerResult } from './analyzer.js';
+import { pickOs } from './os-release.js';
 
 /** One analyzer's result for one file in one layer; `result` undefined marks a deletion. */
 interface Record {
@@ -25,9 +26,6 @@ export interface Collected {
   owners: Map<string, string>;
   warnings: string[];
 }
-
-/** Where OS release facts come from, most authoritative first. */
-const OS_PRIORITY = ['etc/os-release', 'usr/lib/os-release', 'etc/alpine-release', 'etc/redhat-release'];
 
 /**
  * Collects analyzer results over the layers and merges them with whiteout semantics: the final
@@ -91,11 +89,11 @@ export class InventoryCollector {
   result(): Collected {
     const packages: CollectedPackage[] = [];
     const owners = new Map<string, string>();
-    const osByPath = new Map<string, OsInfo>();
+    const osFound: { path: string; os: OsInfo }[] = [];
     for (const [path, records] of this.history) {
       for (const current of liveRecords(records)) {
         const result = current.result!;
-        if (result.os) osByPath.set(path, result.os);
+        if (result.os) osFound.push({ path, os: result.os });
         for (const [owner, files] of Object.entries(result.ownedFiles ?? {})) {
           for (const f of files) owners.set(f, owner);
         }
@@ -110,7 +108,7 @@ export class InventoryCollector {
         }
       }
     }
-    return { os: pickOs(osByPath), packages, owners, warnings: this.warnings };
+    return { os: pickOs(osFound), packages, owners, warnings: this.warnings };
   }
 }
 
@@ -142,17 +140,4 @@ function originLayer(records: Record[], current: Record, pkg: FoundPackage): str
     origin = r.layerDigest;
   }
   return origin;
-}
-
-function pickOs(byPath: Map<string, OsInfo>): OsInfo | undefined {
-  const ordered = [
-    ...OS_PRIORITY.filter((p) => byPath.has(p)),
-    ...[...byPath.keys()].filter((p) => !OS_PRIORITY.includes(p)),
-  ];
-  const first = ordered.length ? byPath.get(ordered[0]!) : undefined;
-  if (!first) return undefined;
-  if (first.version) return first;
-  // os-release of testing/sid has no VERSION_ID; another file of the same family may know it.
-  const other = ordered.map((p) => byPath.get(p)!).find((o) => o.family === first.family && o.version);
-  return other ? { ...first, version: other.version } : first;
 }

@@ -1,14 +1,26 @@
 import type { Package } from '../core/types.js';
 import type { Analyzer } from './analyzer.js';
+import { apkInstalled } from './apk.js';
 import { type Collected, InventoryCollector } from './collect.js';
+import { dpkgInfoList, dpkgStatus, dpkgStatusDMd5sums } from './dpkg.js';
 import { ecosystemOf, purlOf } from './ecosystem.js';
+import { osRelease } from './os-release.js';
+import { rpmDatabase } from './rpm/analyzer.js';
 
 export type { Analyzer, AnalyzerResult, FileInput } from './analyzer.js';
 export { InventoryCollector } from './collect.js';
 export { ecosystemOf, purlOf } from './ecosystem.js';
+export { isDistroless } from './os-release.js';
 
 /** Every analyzer, in one list (STYLE.md §1). Adding a format = one file + one line here. */
-export const analyzers: readonly Analyzer[] = [];
+export const analyzers: readonly Analyzer[] = [
+  osRelease,
+  dpkgStatus,
+  dpkgInfoList,
+  dpkgStatusDMd5sums,
+  apkInstalled,
+  rpmDatabase,
+];
 
 export function newInventoryCollector(list: readonly Analyzer[] = analyzers): InventoryCollector {
   return new InventoryCollector(list);
