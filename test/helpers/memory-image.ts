@@ -20,7 +20,7 @@ export function memoryImage(layers: MemEntry[][], config: Partial<ImageConfig> =
       digest: `sha256:${createHash('sha256').update(`layer${i}`).digest('hex')}`,
       async *entries() {
         for (const e of entries) {
-          const data = Buffer.from(e.content ?? '');
+          const data = Buffer.from(e.content ?? '', 'latin1');
           yield {
             path: e.path,
             type: e.type ?? 'file',
