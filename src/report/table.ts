@@ -3,10 +3,10 @@ import type { ImageInventory } from '../scan/index.js';
 /** Left-aligned columns, widths from the content, capped so that one long name does not push the rest away. */
 export function renderTable(header: string[], rows: string[][], maxWidth = 60): string {
   const widths = header.map((h, i) => Math.min(maxWidth, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
-  const _fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  const clip = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => it(c, widths[i]!))
+      .map((c, i) => clip(c, widths[i]!))
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
