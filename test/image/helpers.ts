@@ -81,9 +81,10 @@ export async function makeTar(items: TarItem[]): Promise<Buffer> {
 }
 
 /** A ustar header, written by hand so that 10^6 entries can be produced quickly. */
-export function ustarHeader(name: string, size: number, typeflag = '0'): Buffer {
+export function ustarHeader(name: string, size: number, typeflag = '0', linkname = ''): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
+  h.write(linkname, 157, 100, 'utf8');
   h.write('0000644\0', 100);
   h.write('0000000\0', 108);
   h.write('0000000\0', 116);
@@ -97,6 +98,25 @@ export function ustarHeader(name: string, size: number, typeflag = '0'): Buffer 
   for (const b of h) sum += b;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   return h;
+}
+
+export interface RawItem {
+  name: string;
+  body?: string | Buffer;
+  typeflag?: string;
+  linkname?: string;
+}
+
+/** A tar written header by header, names exactly as given (hostile names included), with or without EOF. */
+export function rawTar(items: RawItem[], opts: { eof?: boolean } = {}): Buffer {
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    const body = Buffer.from(it.body ?? '');
+    parts.push(ustarHeader(it.name, body.length, it.typeflag ?? '0', it.linkname ?? ''));
+    if (body.length) parts.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  if (opts.eof !== false) parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
 }
 
 export function sha256(data: Buffer | string): string {
@@ -126,8 +146,9 @@ export function zstdRleBlock(last: boolean, byte = 0): Buffer {
 }
 
 export interface LayerSpec {
-  /** The blob as stored (compressed or not). */
+  /** The blob as stored (compressed or not); empty when `stored` names a blob already written. */
   blob: Buffer;
+  stored?: { digest: string; size: number };
   /** The uncompressed tar, for the diff_id; omit to leave diff_ids out. */
   tar?: Buffer;
   mediaType?: string;
@@ -147,13 +168,13 @@ export async function writeOciLayout(
   const layerDigests: string[] = [];
   const descs = [];
   for (const l of layers) {
-    const digest = l.digest ?? sha256(l.blob);
-    await writeFile(join(dir, 'blobs', 'sha256', digest.slice(7)), l.blob);
+    const digest = l.digest ?? l.stored?.digest ?? sha256(l.blob);
+    if (!l.stored) await writeFile(join(dir, 'blobs', 'sha256', digest.slice(7)), l.blob);
     layerDigests.push(digest);
     descs.push({
       mediaType: l.mediaType ?? 'application/vnd.oci.image.layer.v1.tar',
       digest,
-      size: l.size ?? l.blob.length,
+      size: l.size ?? l.stored?.size ?? l.blob.length,
     });
   }
   const diffIds = opts.diffIds ?? layers.map((l) => sha256(l.tar ?? l.blob));
@@ -204,7 +225,7 @@ export async function writeBlobStream(
   for await (const c of chunks) {
     hash.update(c);
     size += c.length;
-    if (!out.write(c)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   const digest = `sha256:${hash.digest('hex')}`;
