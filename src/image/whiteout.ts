@@ -3,10 +3,34 @@ import type { EntryType } from './types.js';
 /**
  * OCI/AUFS whiteouts: in an upper layer, `dir/.wh.NAME` deletes `dir/NAME` (and all below it) of the
  * lower layers, and `dir/.wh..wh..opq` hides everything the lower layers had inside `dir`. Whiteouts never
- * hide entries of their own layer.
+ * hide entries of their own layer. Other `.wh..wh.*` names are AUFS metadata: hidden, deleting nothing.
  */
 const PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+
+export interface Whiteout {
+  /** The path deleted (or, when opaque, the directory emptied); "" for the root. */
+  path: string;
+  opaque: boolean;
+}
+
+/** The whiteout an entry path stands for, or undefined for an ordinary entry. */
+export function whiteoutOf(entryPath: string): Whiteout | undefined {
+  const slash = entryPath.lastIndexOf('/');
+  const base = entryPath.slice(slash + 1);
+  if (!base.startsWith(PREFIX)) return undefined;
+  const dir = slash < 0 ? '' : entryPath.slice(0, slash);
+  if (base === OPAQUE) return { path: dir, opaque: true };
+  const name = base.slice(PREFIX.length);
+  if (name === '' || name.startsWith(PREFIX)) return undefined; // other AUFS metadata (.wh..wh.plnk, ...)
+  return { path: dir ? `${dir}/${name}` : name, opaque: false };
+}
+
+/** True when `path` is `target` or below it (an empty target is the root). */
+export function isAtOrBelow(path: string, target: string): boolean {
+  if (target === '') return true;
+  return path === target || (path.startsWith(target) && path.charCodeAt(target.length) === 47) /* / */;
+}
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -17,7 +41,7 @@ function dirName(path: string): string {
   return i < 0 ? '' : path.slice(0, i);
 }
 
-/** True for any whiteout entry, opaque or not. */
+/** True for any `.wh.`-prefixed entry: a whiteout, an opaque marker or AUFS metadata. None is a real file. */
 export function isWhiteout(path: string): boolean {
   return baseName(path).startsWith(PREFIX);
 }
@@ -29,15 +53,10 @@ export function isOpaqueWhiteout(path: string): boolean {
 
 /**
  * What a whiteout deletes: for `dir/.wh.NAME` the path `dir/NAME`; for an opaque marker the directory
- * whose lower contents it hides (`""` is the root). `undefined` when the path is not a whiteout.
+ * whose lower contents it hides (`""` is the root). `undefined` when the path deletes nothing.
  */
 export function whiteoutTarget(path: string): string | undefined {
-  const base = baseName(path);
-  if (!base.startsWith(PREFIX)) return undefined;
-  const dir = dirName(path);
-  if (base === OPAQUE) return dir;
-  const name = base.slice(PREFIX.length);
-  return dir ? `${dir}/${name}` : name;
+  return whiteoutOf(path)?.path;
 }
 
 interface Node<T> {
@@ -155,10 +174,10 @@ export class LayerChanges<T> {
    * counts (it shadows lower values, e.g. a file that replaces a directory) but carries nothing.
    */
   add(path: string, type: EntryType, ...value: [] | [T]): void {
-    const target = whiteoutTarget(path);
-    if (target !== undefined) {
-      if (isOpaqueWhiteout(path)) this.opaque.push(target);
-      else this.whiteouts.push(target);
+    if (isWhiteout(path)) {
+      const wh = whiteoutOf(path);
+      if (wh?.opaque) this.opaque.push(wh.path);
+      else if (wh) this.whiteouts.push(wh.path);
       return;
     }
     this.adds.push(value.length ? { path, type, value: value[0], set: true } : { path, type, set: false });

@@ -69,6 +69,7 @@ describe('whiteouts', () => {
     ['usr/share/.wh..wh..opq', true, true, 'usr/share'],
     ['.wh..wh..opq', true, true, ''],
     ['usr/bin/x.wh.y', false, false, undefined],
+    ['.wh..wh.plnk', true, false, undefined],
     ['usr/bin/ls', false, false, undefined],
   ])('%s: whiteout=%s opaque=%s target=%s', (path, wh, opq, target) => {
     expect(isWhiteout(path)).toBe(wh);
