@@ -107,7 +107,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   maxEntries: 1_000_000,
-  maxFileBytes: 64 * 1024 * 1024,
+  maxFileBytes: 128 * 1024 * 1024,
   maxTotalBytes: 64 * 1024 * 1024 * 1024,
   maxCompressionRatio: 200,
   ratioGraceBytes: 64 * 1024 * 1024,
