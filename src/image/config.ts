@@ -1,5 +1,4 @@
 import { UserInputError } from '../core/errors.js';
-import { printable } from './paths.js';
 import type { ImageConfig } from './types.js';
 
 /** Parses a JSON document of an image (manifest, index, config) into a plain object, or says which is broken. */
@@ -8,7 +7,7 @@ export function parseJsonDocument(data: Buffer, what: string): Record<string, un
   try {
     value = JSON.parse(data.toString('utf8'));
   } catch (err) {
-    throw new UserInputError(`${what} is not valid JSON: ${printable((err as Error).message)}`);
+    throw new UserInputError(`${what} is not valid JSON: ${jsonProblem(err)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UserInputError(`${what} is not a JSON object`);
@@ -38,4 +37,16 @@ export function parseImageConfig(doc: Record<string, unknown>): ImageConfig {
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * The parser's complaint without the document's text: V8 quotes the start of the input in its message,
+ * and a hostile archive could point manifest.json at something secret.
+ */
+export function jsonProblem(err: unknown): string {
+  const msg = err instanceof Error ? err.message : '';
+  const pos = /position (\d+)/.exec(msg);
+  if (pos) return `syntax error at position ${pos[1]}`;
+  if (/Unexpected end/.test(msg)) return 'unexpected end of input';
+  return 'syntax error';
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { IntegrityError, UserInputError } from '../core/errors.js';
 import type { TarStore } from './blob-store.js';
 import { ReadBudget } from './budget.js';
-import { isObject, parseImageConfig, parseJsonDocument } from './config.js';
+import { isObject, jsonProblem, parseImageConfig, parseJsonDocument } from './config.js';
 import { parseDigest } from './digest.js';
 import { readLayer } from './layer-reader.js';
 import { normaliseEntryPath, printable } from './paths.js';
@@ -113,7 +113,7 @@ function parseJsonList(data: Buffer, where: string): unknown[] {
   try {
     v = JSON.parse(data.toString('utf8'));
   } catch (err) {
-    throw new UserInputError(`${where}: manifest.json is not valid JSON: ${printable((err as Error).message)}`);
+    throw new UserInputError(`${where}: manifest.json is not valid JSON: ${jsonProblem(err)}`);
   }
   if (!Array.isArray(v)) throw new UserInputError(`${where}: manifest.json is not a JSON array`);
   return v;

@@ -377,6 +377,25 @@ describe('decompression bombs and entry floods hit limits with bounded memory', 
   }, 240_000);
 });
 
+describe('cancellation', () => {
+  it('an abort signal stops a layer read midway', async () => {
+    const layout = join(dir, 'layout');
+    const t = rawTar(Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, body: Buffer.alloc(64 * 1024, i) })));
+    await writeOciLayout(layout, [{ blob: gzip(t), tar: t }]);
+    const ac = new AbortController();
+    const img = await openImage(`oci:${layout}`, { signal: ac.signal });
+    let n = 0;
+    const run = async () => {
+      for await (const e of img.layers[0]!.entries(DEFAULT_LIMITS)) {
+        await e.read(10);
+        if (++n === 3) ac.abort();
+      }
+    };
+    await expect(run()).rejects.toThrow(/abort/i);
+    expect(n).toBeLessThan(64);
+  });
+});
+
 describe('malformed documents and missing blobs', () => {
   const tar = rawTar([{ name: 'a', body: 'a' }]);
 
@@ -396,6 +415,16 @@ describe('malformed documents and missing blobs', () => {
   ])('docker-archive manifest.json: %s', async (_name, manifest, message) => {
     const target = await dockerArchive(manifest);
     await expectRefused(() => openImage(target), UserInputError, message);
+  });
+
+  it('a malformed document is reported without quoting its contents', async () => {
+    const target = await dockerArchive('password=SECRET-TOKEN-123');
+    const err = await expectRefused(
+      () => openImage(target),
+      UserInputError,
+      /manifest\.json is not valid JSON: syntax error/,
+    );
+    expect(err.message).not.toContain('SECRET');
   });
 
   it('docker-archive: a layer named in manifest.json but missing from the archive', async () => {
