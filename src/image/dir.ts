@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserInputError } from '../core/errors.js';
@@ -52,7 +52,7 @@ async function* walk(
   options.onProgress?.({ kind: 'layer-start', index: 0, total: 1, digest });
   let bytesRead = 0;
   // Explicit stack: one frame per directory on the current path, each with its sorted names.
-  const stack: { rel: string; names: string[]; i: number }[] = [{ rel: '', names: await list(root), i: 0 }];
+  const stack: Frame[] = [newFrame('', await list(root))];
   while (stack.length > 0) {
     options.signal?.throwIfAborted();
     const frame = stack[stack.length - 1]!;
@@ -60,10 +60,10 @@ async function* walk(
       stack.pop();
       continue;
     }
-    const name = frame.names[frame.i++]!;
+    const name = frame.names[frame.i]!;
     const rel = frame.rel ? `${frame.rel}/${name}` : name;
     const abs = join(root, rel);
-    const st = await lstat(abs);
+    const st = await nextStat(root, frame);
     budget.countEntry(limits, digest);
     const type: EntryType = st.isFile()
       ? 'file'
@@ -95,9 +95,37 @@ async function* walk(
     };
     yield entry;
     used = true;
-    if (type === 'directory') stack.push({ rel, names: await list(abs), i: 0 });
+    if (type === 'directory') stack.push(newFrame(rel, await list(abs)));
   }
   options.onProgress?.({ kind: 'layer-done', index: 0, digest });
+}
+
+interface Frame {
+  rel: string;
+  names: string[];
+  i: number;
+  /** lstat results already asked for, by index: a small window ahead hides file-system latency. */
+  ahead: Map<number, Promise<Stats>>;
+}
+
+const STAT_WINDOW = 32;
+
+function newFrame(rel: string, names: string[]): Frame {
+  return { rel, names, i: 0, ahead: new Map() };
+}
+
+/** The lstat of the frame's current name (advancing it), with up to STAT_WINDOW lstat calls in flight. */
+async function nextStat(root: string, f: Frame): Promise<Stats> {
+  for (let j = f.i; j < Math.min(f.names.length, f.i + STAT_WINDOW); j++) {
+    if (f.ahead.has(j)) continue;
+    const p = lstat(join(root, f.rel, f.names[j]!));
+    p.catch(() => {}); // awaited below when its turn comes; never an unhandled rejection
+    f.ahead.set(j, p);
+  }
+  const st = f.ahead.get(f.i)!;
+  f.ahead.delete(f.i);
+  f.i++;
+  return st;
 }
 
 async function list(dir: string): Promise<string[]> {

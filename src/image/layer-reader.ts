@@ -1,5 +1,4 @@
 import type { Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -202,15 +201,30 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
       have += chunk.length;
       continue;
     }
-    if (stream.readableEnded) break;
-    const ended = once(stream, 'end').then(() => false);
-    const readable = once(stream, 'readable').then(() => true);
-    const more = await Promise.race([readable, ended]);
-    if (!more) break;
+    if (stream.readableEnded || !(await readableOrEnd(stream))) break;
   }
   const head = Buffer.concat(chunks);
   if (head.length > 0) stream.unshift(head);
   return head;
+}
+
+/** Waits for more data (true) or the end (false); rejects on a stream error, leaving no listener behind. */
+function readableOrEnd(stream: Readable): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const done = (value: boolean | Error): void => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      if (value instanceof Error) reject(value);
+      else resolve(value);
+    };
+    const onReadable = (): void => done(true);
+    const onEnd = (): void => done(false);
+    const onError = (err: Error): void => done(err);
+    stream.once('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+  });
 }
 
 /**
