@@ -25,17 +25,17 @@ mirror() {
   echo "$m"
 }
 
-stamp_ok() { [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$recipe" ]; }
+stamp_ok() { [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "${2:-$recipe}" ]; }
 
 # pack ROOTFS LAYOUT TAG [PARENT_LAYOUT PARENT_TAG]: one new layer holding ROOTFS's differences.
 pack() {
   local rootfs=$1 layout=$2 tag=$3 bundle
   bundle=$(mktemp -d "$out/bundle.XXXXXX")
-  rm -rf "$layout"
   if [ $# -ge 5 ]; then
-    cp -a "$4" "$layout"
+    if [ "$4" != "$layout" ]; then rm -rf "$layout"; cp -a "$4" "$layout"; fi
     umoci tag --image "$layout:$5" "$tag"
   else
+    rm -rf "$layout"
     umoci init --layout "$layout"
     umoci new --image "$layout:$tag"
   fi
@@ -90,6 +90,36 @@ build_npm_app() {
   echo "$recipe" >"$d/.done"
 }
 
+# The planted image: the AWS documentation's example key pair, EICAR in several layers (one copy deleted by a
+# later layer, one inside an archive), files matched by the malware tests' custom signatures, and a file larger
+# than the tests' clamd stream limit. The EICAR string is assembled here so that no file of the project is one.
+planted_recipe=1
+build_planted() {
+  local d="$out/planted" base="$out/debian" fx="$here/test/fixtures/images/planted"
+  stamp_ok "$d" "$planted_recipe" && return 0
+  echo "test-images: building planted (secrets and malware samples on the debian image)" >&2
+  rm -rf "$d"; mkdir -p "$d"
+  cp -a "$base/rootfs" "$d/rootfs"
+  local m="$d/rootfs/opt/malware"
+  mkdir -p "$m" "$d/rootfs/srv/planted" "$d/zip"
+  printf '%s%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR' '-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$m/eicar.com"
+  cp "$m/eicar.com" "$m/deleted-later.com"
+  cp "$m/eicar.com" "$d/zip/eicar.com"
+  tar -C "$d/zip" -czf "$m/bundle.tar.gz" eicar.com
+  cp "$fx/custom-hash.bin" "$m/custom-hash.bin"
+  cp "$fx/app.js" "$m/app.js"
+  head -c 3145728 /dev/zero | tr '\0' 'a' >"$m/big.bin"
+  cp "$fx/dot-env" "$d/rootfs/srv/planted/.env"
+  pack "$d/rootfs" "$d/oci" planted "$base/oci" bookworm
+  rm -f "$m/deleted-later.com"
+  pack "$d/rootfs" "$d/oci" planted2 "$d/oci" planted
+  umoci config --image "$d/oci:planted2" --config.env 'DB_PASSWORD=Zq8vN2kLw9xT' >>"$log" 2>&1
+  convert "$d/oci" planted2 palisade-test/planted:latest "$d"
+  rm -rf "$d/zip"
+  echo "$planted_recipe" >"$d/.done"
+}
+
 build_debian
 build_npm_app
+build_planted
 echo "$out"

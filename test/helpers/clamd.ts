@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +9,8 @@ import { freePort, waitFor } from './free-port.js';
 
 /** The EICAR test file, assembled so that this source file itself is not a test virus. */
 export const EICAR = Buffer.from(`X5O!P%@AP[4\\PZX54(P^)7CC)7}$${'EICAR'}-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`);
-/** Bytes matched by our custom hash signature. */
-export const HASH_SAMPLE = Buffer.from('palisade custom hash signature sample\n');
+/** Bytes matched by our custom hash signature (the planted test image carries the same file). */
+export const HASH_SAMPLE = readFileSync(new URL('../fixtures/images/planted/custom-hash.bin', import.meta.url));
 /** A marker matched by our custom body (.ndb) signature anywhere in a file. */
 export const BODY_MARKER = 'PALISADE-MALWARE-BODY-MARKER';
 

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/core/types.js';
+import { type Clamd, SIGNATURES, startClamd } from '../helpers/clamd.js';
+import { palisade } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
+import { errorsOf, schemas } from '../helpers/schemas.js';
+import { testImage } from '../helpers/test-images.js';
+
+interface ScanJson {
+  verdict: { pass: boolean; reason: string };
+  findings: Finding[];
+  image: { layers: string[] };
+}
+
+let clamd: Clamd;
+beforeAll(async () => {
+  clamd = await startClamd({ streamMax: 1024 * 1024 });
+});
+afterAll(async () => {
+  await clamd?.stop();
+});
+
+async function scanJson(target: string, ...flags: string[]): Promise<{ code: number; json: ScanJson; stderr: string }> {
+  const r = await palisade(['scan', target, '--format', 'json', '--quiet', ...flags]);
+  return { code: r.code, json: JSON.parse(r.stdout || '{}'), stderr: r.stderr };
+}
+
+describe('palisade scan: malware through a real clamd, secrets, image configuration', () => {
+  it('the planted image: EICAR and both custom signatures in the right layers, a deleted copy, an archive, a file too large', async () => {
+    const dir = testImage('planted');
+    const { code, json } = await scanJson(`oci:${dir}/oci:planted2`, '--clamd', clamd.tcp, '--clamd-stream-max', String(clamd.streamMax), '--fail-on', 'critical');
+    expect(code).toBe(1);
+    expect(json.verdict.pass).toBe(false);
+    const [, planted, deleting] = json.image.layers;
+    const malware = json.findings.filter((f) => f.kind === 'malware' || f.kind === 'not-scanned').map((f) => [f.id, f.path, f.layer]);
+    expect(malware.sort()).toEqual(
+      [
+        [SIGNATURES.eicar, 'opt/malware/bundle.tar.gz', planted],
+        [SIGNATURES.eicar, 'opt/malware/deleted-later.com', planted],
+        [SIGNATURES.eicar, 'opt/malware/eicar.com', planted],
+        [SIGNATURES.body, 'opt/malware/app.js', planted],
+        [SIGNATURES.hash, 'opt/malware/custom-hash.bin', planted],
+        ['MALWARE-NOT-SCANNED', 'opt/malware/big.bin', planted],
+      ].sort(),
+    );
+    expect(deleting).toBeDefined();
+    for (const f of json.findings.filter((f) => f.kind === 'malware')) expect([f.nist, f.pci]).toEqual(['3.1.3', ['5.2.1', '5.2.2', '5.3.2']]);
+  });
+
+  it('the AWS documentation key pair planted in the image is found and masked in every output format', async () => {
+    const dir = testImage('planted');
+    const { json } = await scanJson(`oci:${dir}/oci:planted2`, '--scanners', 'secret');
+    const secrets = json.findings.filter((f) => f.kind === 'secret' && f.path === 'srv/planted/.env');
+    expect(secrets.map((f) => f.id).sort()).toEqual(['SECRET-AWS-ACCESS-KEY-ID', 'SECRET-AWS-SECRET-ACCESS-KEY']);
+    for (const f of secrets) expect(f.nist).toBe('3.1.4');
+    for (const format of ['json', 'table', 'sarif']) {
+      const r = await palisade(['scan', `oci:${dir}/oci:planted2`, '--scanners', 'secret', '--format', format, '-q']);
+      expect(r.stdout).toContain('AKIA****');
+      expect(r.stdout).not.toContain('AKIAIOSFODNN7EXAMPLE');
+      expect(r.stdout).not.toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+      expect(r.stdout).not.toContain('Zq8vN2kLw9xT');
+    }
+    const sarif = JSON.parse((await palisade(['scan', `oci:${dir}/oci:planted2`, '--format', 'sarif', '-q'])).stdout);
+    const validate = schemas.sarif();
+    expect(validate(sarif), errorsOf(validate)).toBe(true);
+  });
+
+  it('the clean Debian image has zero secret findings and zero malware detections', async () => {
+    const dir = testImage('debian');
+    const { code, json } = await scanJson(`oci:${dir}/oci:bookworm`, '--scanners', 'secret,malware', '--clamd', clamd.unix, '--fail-on', 'low');
+    expect(json.findings.filter((f) => f.kind !== 'not-scanned')).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('clamd unreachable: exit 2 with a clear message; leaving malware out of --scanners still scans', async () => {
+    const dir = testImage('debian');
+    const port = await freePort();
+    const r = await palisade(['scan', `oci:${dir}/oci:bookworm`, '--clamd', `tcp://127.0.0.1:${port}`, '-q']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`palisade: clamd at tcp://127.0.0.1:${port} is unreachable: ECONNREFUSED`);
+    const ok = await palisade(['scan', `oci:${dir}/oci:bookworm`, '--clamd', `tcp://127.0.0.1:${port}`, '--scanners', 'secret', '-q']);
+    expect(ok.code).toBe(0);
+  });
+});
