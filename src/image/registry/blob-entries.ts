@@ -161,10 +161,18 @@ export async function* blobEntries(
     await done;
   } catch (err) {
     if (err instanceof PalisadeError) throw err;
+    // Undecodable bytes are most often a tampered or truncated blob: hash the rest (the source holds it to
+    // the manifest's size) so that the report says "digest mismatch" when that is the cause.
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {}
+    verify();
     throw new UserInputError(`layer ${expectedDigest}: not a readable tar stream (${(err as Error).message})`);
   }
-  const actual = `${algorithm}:${hash.digest('hex')}`;
-  if (actual !== expectedDigest) {
-    throw new IntegrityError(`layer ${expectedDigest}: blob content does not match its digest (got ${actual})`);
+  verify();
+
+  function verify(): void {
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (actual !== expectedDigest) {
+      throw new IntegrityError(`layer ${expectedDigest}: blob content does not match its digest (got ${actual})`);
+    }
   }
 }

@@ -4,7 +4,7 @@
  * digest verification of documents, and blobs streamed with their size held to the descriptor's.
  */
 import { createHash } from 'node:crypto';
-import { AuthError, IntegrityError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { AuthError, IntegrityError, LimitExceededError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { basicAuthorization, type Challenge, type Credentials, fetchBearerToken, parseChallenges } from './auth.js';
 import { discard, type HttpClient, type HttpResponse, header, headerValues } from './http.js';
 import { type Descriptor, MANIFEST_ACCEPT } from './manifest.js';
@@ -49,7 +49,7 @@ export class RegistryClient {
   async #get(path: string, headers: Record<string, string>, deadlineMs?: number): Promise<HttpResponse> {
     const url = new URL(`v2/${this.#ref.repository}/${path}`, this.#base);
     const send = () =>
-      this.#http.get(url, this.#what, {
+      this.#http.get(url, 'registry', {
         headers,
         ...(this.#authorization !== undefined && { authorization: this.#authorization }),
         ...(deadlineMs !== undefined && { deadlineMs }),
@@ -130,7 +130,9 @@ export class RegistryClient {
 
   /** A small blob (the config), read whole within `maxBytes` and verified. */
   async blobBytes(desc: Descriptor, what: string, maxBytes: number): Promise<Buffer> {
-    if (desc.size > maxBytes) throw new IntegrityError(`${this.#what}: ${what} is ${desc.size} bytes, over the limit`);
+    if (desc.size > maxBytes) {
+      throw new LimitExceededError(`${this.#what}: ${what} is ${desc.size} bytes, over the limit of ${maxBytes}`);
+    }
     const deadlineMs = this.#http.timeouts.documentMs;
     const res = await this.#get(`blobs/${desc.digest}`, {}, deadlineMs);
     if (res.status !== 200) throw this.#unexpected(res, `${what} ${desc.digest}`);

@@ -69,15 +69,19 @@ export class HttpClient {
   }
 
   /** Refuses plain HTTP unless the user allowed it; every URL we are sent to passes here. */
-  checkScheme(url: URL, what: string): void {
-    if (url.protocol === 'https:') return;
-    if (url.protocol === 'http:' && this.#insecure) return;
+  #checkScheme(url: URL, start: URL, what: string): void {
+    if (url.protocol === 'https:' || (url.protocol === 'http:' && this.#insecure)) return;
+    const first = url === start;
     if (url.protocol === 'http:') {
       throw new UnavailableError(
-        `${what} ${url.host} is plain HTTP; refusing without --insecure-registry (TLS is required by default)`,
+        first
+          ? `${what} ${url.host} is plain HTTP; refusing without --insecure-registry (TLS is required by default)`
+          : `${what} ${start.host}: redirect to plain-HTTP ${url.host} refused without --insecure-registry`,
       );
     }
-    throw new UnavailableError(`${what} ${url.host}: unsupported URL scheme "${url.protocol}"`);
+    throw new UnavailableError(
+      `${what} ${start.host}: ${first ? '' : 'redirect to '}unsupported URL scheme "${url.protocol}"`,
+    );
   }
 
   /**
@@ -87,9 +91,11 @@ export class HttpClient {
   async get(start: URL, what: string, opts: GetOptions = {}): Promise<HttpResponse> {
     if (this.#closed) throw new UnavailableError(`${what} ${start.host}: client already closed`);
     const signal = this.#requestSignal(opts.deadlineMs);
+    // Names the server for messages: the host we asked, and where it sent us (host only: no signed query).
+    const who = (u: URL) => `${what} ${start.host}${u.host !== start.host ? ` (redirected to ${u.host})` : ''}`;
     let url = start;
     for (let hop = 0; ; hop++) {
-      this.checkScheme(url, hop === 0 ? what : `${what} redirect to`);
+      this.#checkScheme(url, start, what);
       const headers: Record<string, string> = { 'user-agent': 'palisade', ...opts.headers };
       if (opts.authorization !== undefined && url.origin === start.origin) headers.authorization = opts.authorization;
       let res: Awaited<ReturnType<Agent['request']>>;
@@ -103,7 +109,7 @@ export class HttpClient {
           signal,
         });
       } catch (err) {
-        throw this.networkError(err, `${what} ${url.host}`, opts.deadlineMs);
+        throw this.networkError(err, who(url), opts.deadlineMs);
       }
       const location = res.headers.location;
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && location !== undefined) {
@@ -114,7 +120,7 @@ export class HttpClient {
         try {
           url = new URL(Array.isArray(location) ? location[0]! : location, url);
         } catch {
-          throw new UnavailableError(`${what} ${url.host}: redirect to an invalid location`);
+          throw new UnavailableError(`${who(url)}: redirect to an invalid location`);
         }
         continue;
       }

@@ -254,7 +254,7 @@ describe('registry pull from a real docker-registry', () => {
     const err = await openRegistryImage(`${reg.host}/palisade/debian:bookworm`, {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toBe(
-      `registry ${reg.host} ${reg.host}: does not speak HTTPS (for a plain-HTTP registry pass --insecure-registry)`,
+      `registry ${reg.host}: does not speak HTTPS (for a plain-HTTP registry pass --insecure-registry)`,
     );
   });
 
