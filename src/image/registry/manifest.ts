@@ -154,7 +154,7 @@ function normalise(p: Platform): Platform {
 
 export function parsePlatform(s: string): Platform {
   const parts = s.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(p))) {
     throw new UserInputError(`invalid platform "${s}": expected OS/ARCH[/VARIANT], e.g. linux/amd64`);
   }
   return { os: parts[0]!, architecture: parts[1]!, ...(parts[2] !== undefined && { variant: parts[2] }) };
@@ -173,7 +173,7 @@ export function selectPlatform(manifests: readonly Descriptor[], want: Platform,
   const usable = manifests.filter((m) => IMAGE_TYPES.has(m.mediaType) || INDEX_TYPES.has(m.mediaType));
   if (usable.length === 1 && usable[0]!.platform === undefined) return usable[0]!;
   const candidates = usable.filter((m) => {
-    if (m.platform === undefined) return false;
+    if (m.platform === undefined || m.platform.os === 'unknown') return false;
     const p = normalise(m.platform);
     if (p.os !== w.os || p.architecture !== w.architecture) return false;
     return want.variant === undefined || p.variant === w.variant;
