@@ -86,6 +86,7 @@ export async function* blobEntries(
     })(),
     { objectMode: false },
   );
+  source.on('error', () => {}); // errors reach us through `iterator`; none may go unhandled after an early stop
   const first: Buffer[] = [];
   let headLength = 0;
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -166,6 +167,10 @@ export async function* blobEntries(
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) {}
     verify();
     throw new UserInputError(`layer ${expectedDigest}: not a readable tar stream (${(err as Error).message})`);
+  } finally {
+    // A consumer that stops early must not leave the blob's connection open until the image is closed.
+    source.destroy();
+    if (typeof (blob as Readable).destroy === 'function') (blob as Readable).destroy();
   }
   verify();
 

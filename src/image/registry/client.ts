@@ -4,6 +4,7 @@
  * digest verification of documents, and blobs streamed with their size held to the descriptor's.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { AuthError, IntegrityError, LimitExceededError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { basicAuthorization, type Challenge, type Credentials, fetchBearerToken, parseChallenges } from './auth.js';
 import { discard, type HttpClient, type HttpResponse, header, headerValues } from './http.js';
@@ -144,37 +145,49 @@ export class RegistryClient {
   }
 
   /**
-   * Streams a blob. Nothing is buffered beyond one chunk; more bytes than the descriptor's size, or fewer,
-   * is an IntegrityError. The digest is verified by whoever consumes the stream (the layer reader).
+   * Opens a blob as a stream. Nothing is buffered beyond what the consumer has not read yet; more bytes than
+   * the descriptor's size, or fewer, is an IntegrityError; network failures arrive as one clear
+   * UnavailableError. Destroying the stream releases the connection at once. The digest is verified by
+   * whoever consumes the stream (the layer reader).
    */
-  async *blobStream(desc: Descriptor, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  async openBlob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
     const what = `layer ${desc.digest}`;
     const res = await this.#get(`blobs/${desc.digest}`, {});
-    try {
-      if (res.status !== 200) throw this.#unexpected(res, what);
-      const declared = header(res.headers, 'content-length');
-      if (declared !== undefined && Number(declared) !== desc.size) {
-        throw new IntegrityError(`${this.#what}: ${what} is ${declared} bytes, the manifest says ${desc.size}`);
-      }
-      let total = 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          total += chunk.length;
-          if (total > desc.size) {
-            throw new IntegrityError(`${this.#what}: ${what} is longer than the ${desc.size} bytes the manifest says`);
-          }
-          onBytes?.(chunk.length);
-          yield chunk;
-        }
-      } catch (err) {
-        throw this.#http.networkError(err, `${this.#what}: ${what}`);
-      }
-      if (total !== desc.size) {
-        throw new IntegrityError(`${this.#what}: ${what} ended after ${total} of ${desc.size} bytes`);
-      }
-    } finally {
-      // The consumer may stop early (an error further down); release the connection.
+    if (res.status !== 200) throw this.#unexpected(res, what);
+    const declared = header(res.headers, 'content-length');
+    if (declared !== undefined && Number(declared) !== desc.size) {
       discard(res.body);
+      throw new IntegrityError(`${this.#what}: ${what} is ${declared} bytes, the manifest says ${desc.size}`);
     }
+    const body = res.body;
+    let total = 0;
+    const out = new Readable({
+      read: () => body.resume(),
+      destroy: (err, cb) => {
+        discard(body);
+        cb(err);
+      },
+    });
+    body.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > desc.size) {
+        out.destroy(
+          new IntegrityError(`${this.#what}: ${what} is longer than the ${desc.size} bytes the manifest says`),
+        );
+        return;
+      }
+      onBytes?.(chunk.length);
+      if (!out.push(chunk)) body.pause();
+    });
+    body.on('end', () => {
+      if (total !== desc.size) {
+        out.destroy(new IntegrityError(`${this.#what}: ${what} ended after ${total} of ${desc.size} bytes`));
+      } else {
+        out.push(null);
+      }
+    });
+    body.on('error', (err) => out.destroy(this.#http.networkError(err, `${this.#what}: ${what}`)));
+    body.pause();
+    return out;
   }
 }

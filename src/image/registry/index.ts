@@ -85,12 +85,12 @@ export async function openRegistryImage(ref: string, opts: RegistryOpenOptions =
       size: desc.size,
       entries(layerLimits: Limits) {
         const progress = opts.onProgress;
-        async function* chunks(): AsyncGenerator<Buffer> {
+        return (async function* () {
           progress?.({ kind: 'layer-start', index, total, digest: desc.digest, size: desc.size });
-          yield* client.blobStream(desc, progress && ((bytes) => progress({ kind: 'bytes', index, bytes })));
+          const blob = await client.openBlob(desc, progress && ((bytes) => progress({ kind: 'bytes', index, bytes })));
+          yield* blobEntries(blob, desc.digest, desc.mediaType, layerLimits);
           progress?.({ kind: 'layer-done', index, digest: desc.digest });
-        }
-        return blobEntries(chunks(), desc.digest, desc.mediaType, layerLimits);
+        })();
       },
     }));
 

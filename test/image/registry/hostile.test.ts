@@ -351,6 +351,40 @@ describe('hostile registries', () => {
     expect(Date.now() - start).toBeLessThan(5000);
   });
 
+  test('a consumer that stops after the first entry releases the blob connection at once', async () => {
+    const big = gzipSync(await tarOf({ 'etc/first': 'x\n', 'var/big': 'y'.repeat(1024 * 1024) }), { level: 0 });
+    const t = await tarOf({ 'etc/first': 'x\n', 'var/big': 'y'.repeat(1024 * 1024) });
+    const cfg = doc({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(t)] } });
+    const m = manifestFor(cfg, [{ digest: sha256(big), size: big.length }]);
+    let closed: (() => void) | undefined;
+    const socketClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const host = await registry({
+      '/v2/evil/app/manifests/latest': json(m.bytes),
+      [`/v2/evil/app/blobs/${cfg.digest}`]: json(cfg.bytes, 'application/octet-stream'),
+      [`/v2/evil/app/blobs/${sha256(big)}`]: (req, res) => {
+        res.writeHead(200, { 'content-length': big.length });
+        res.write(big.subarray(0, 4096)); // the first entry, then nothing more for now
+        req.socket.on('close', () => closed?.());
+      },
+    });
+    const image = await open(host, 'evil/app:latest', { timeouts: { ...FAST, bodyIdleMs: 30_000 } });
+    try {
+      for await (const e of image.layers[0]!.entries(DEFAULT_LIMITS)) {
+        expect(e.path).toBe('etc/first');
+        break;
+      }
+      const released = await Promise.race([
+        socketClosed.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+      ]);
+      expect(released).toBe(true);
+    } finally {
+      await image.close();
+    }
+  });
+
   test('a server that never sends headers is UnavailableError after the headers timeout', async () => {
     const host = await registry({ '/v2/evil/app/manifests/latest': () => {} });
     const err = await failure(open(host));
