@@ -36,7 +36,7 @@ const SECRET = 'hunter2-must-never-appear';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
+async function tarOf(files: Record<string, string | Buffer>): Promise<Buffer> {
   const pack = tar.pack();
   for (const [name, body] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, body);
   pack.finalize();
@@ -380,6 +380,40 @@ describe('hostile registries', () => {
         new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
       ]);
       expect(released).toBe(true);
+    } finally {
+      await image.close();
+    }
+  });
+
+  test('blobs stream with backpressure: a paused consumer holds only a few MiB of a 64 MiB layer', async () => {
+    const t = await tarOf({ 'etc/first': 'x\n', 'var/big': Buffer.alloc(64 * 1024 * 1024, 0x7a) });
+    const big = gzipSync(t, { level: 0 });
+    const cfg = doc({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(t)] } });
+    const m = manifestFor(cfg, [{ digest: sha256(big), size: big.length }]);
+    let sent = 0;
+    const host = await registry({
+      '/v2/evil/app/manifests/latest': json(m.bytes),
+      [`/v2/evil/app/blobs/${cfg.digest}`]: json(cfg.bytes, 'application/octet-stream'),
+      [`/v2/evil/app/blobs/${sha256(big)}`]: (_req, res) => {
+        res.writeHead(200, { 'content-length': big.length });
+        const pump = () => {
+          while (sent < big.length && !res.destroyed) {
+            const ok = res.write(big.subarray(sent, sent + 65536));
+            sent = Math.min(sent + 65536, big.length);
+            if (!ok) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+      },
+    });
+    const image = await open(host);
+    try {
+      const it = image.layers[0]!.entries(DEFAULT_LIMITS)[Symbol.asyncIterator]();
+      expect((await it.next()).value?.path).toBe('etc/first');
+      await new Promise((r) => setTimeout(r, 1000)); // the consumer is busy; nothing should pile up
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+      await it.return?.();
     } finally {
       await image.close();
     }
