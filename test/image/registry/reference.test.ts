@@ -16,6 +16,12 @@ describe('parseReference', () => {
     [`host.example/app@${D}`, { host: 'host.example', repository: 'app', digest: D }],
     [`host.example/app:v1.2@${D}`, { host: 'host.example', repository: 'app', tag: 'v1.2', digest: D }],
     [`host.example/app@${D512}`, { host: 'host.example', repository: 'app', digest: D512 }],
+    ['test:5000/repo', { host: 'test:5000', repository: 'repo', tag: 'latest' }],
+    [
+      'xn--n3h.example/myimage:xn--n3h.example',
+      { host: 'xn--n3h.example', repository: 'myimage', tag: 'xn--n3h.example' },
+    ],
+    ['foo/foo_bar.com:8080', { host: 'foo', repository: 'foo_bar.com', tag: '8080' }],
     ['[::1]:5000/x/y:1', { host: '[::1]:5000', repository: 'x/y', tag: '1' }],
     [
       'Host.Example/my-app__x.y/z_9:Tag_1.0-rc',
@@ -44,6 +50,9 @@ describe('parseReference', () => {
     ['ho_st/app', '"ho_st" is not a host name'],
     ['host:99999/app', 'port 99999 out of range'],
     ['host/a b', 'no scheme, spaces or backslashes'],
+    ['aa/asdf$$^/aa', 'repository component "asdf$$^"'],
+    [':justtag', 'a registry host and a repository are required'],
+    [`@${D}`, 'a registry host and a repository are required'],
   ])('%j is UserInputError (%s)', (ref, why) => {
     expect(() => parseReference(ref)).toThrow(UserInputError);
     expect(() => parseReference(ref)).toThrow(why);
