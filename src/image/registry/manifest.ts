@@ -35,6 +35,10 @@ const LAYER_TYPES = new Set<string>([
   'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
   'application/vnd.docker.image.rootfs.diff.tar.gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  // Not in Docker's spec but written by containerd-based tools; the reader sniffs the compression anyway.
+  'application/vnd.docker.image.rootfs.diff.tar',
+  'application/vnd.docker.image.rootfs.diff.tar.zstd',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar',
 ]);
 
 export interface Platform {
