@@ -16,6 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 
@@ -71,10 +72,17 @@ export interface TestRegistry {
   url: string;
   /** Temp dir holding config, storage and htpasswd; removed by stop(). */
   dir: string;
-  /** Copies a test image (OCI layout) into `dest` ("palisade/debian:bookworm"); `v2s2` writes Docker schema2. */
-  pushImage(image: TestImageName, dest: string, opts?: { format?: 'oci' | 'v2s2' }): Promise<void>;
-  /** Uploads a blob (monolithic POST+PUT); returns its digest. */
-  putBlob(repository: string, bytes: Buffer): Promise<string>;
+  /**
+   * Copies a test image (OCI layout) into `dest` ("palisade/debian:bookworm"). `format: 'v2s2'` writes Docker
+   * schema2; `layers: 'zstd'` pushes the zstd-compressed layout of the same image.
+   */
+  pushImage(
+    image: TestImageName,
+    dest: string,
+    opts?: { format?: 'oci' | 'v2s2'; layers?: 'gzip' | 'zstd' },
+  ): Promise<void>;
+  /** Uploads a blob (monolithic POST+PUT); returns its digest. A stream needs its digest given. */
+  putBlob(repository: string, bytes: Buffer | Readable, digest?: string): Promise<string>;
   /** PUTs a manifest or index document under a tag or digest; returns its digest. */
   putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string>;
   stop(): Promise<void>;
@@ -148,7 +156,9 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       url,
       dir,
       async pushImage(image, dest, pushOpts = {}) {
-        const { dir: layout, tag } = testImageLayout(image);
+        const source = testImageLayout(image);
+        const tag = source.tag;
+        const layout = pushOpts.layers === 'zstd' ? join(source.dir, '..', 'oci-zstd') : source.dir;
         const args = ['--insecure-policy', 'copy', '-q', '--dest-tls-verify=false'];
         if (opts.htpasswd) {
           // An auth file rather than --dest-creds: credentials stay out of the process list.
@@ -162,8 +172,9 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         args.push(`oci:${layout}:${tag}`, `docker://${host}/${dest}`);
         await run('skopeo', args, { maxBuffer: 16 * 1024 * 1024 });
       },
-      async putBlob(repository, bytes) {
-        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      async putBlob(repository, bytes, given) {
+        const digest = Buffer.isBuffer(bytes) ? `sha256:${createHash('sha256').update(bytes).digest('hex')}` : given;
+        if (digest === undefined) throw new Error('putBlob: a stream needs its digest');
         const start = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });
         await start.arrayBuffer();
         if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`);
@@ -172,8 +183,9 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         const put = await fetch(location, {
           method: 'PUT',
           headers: { ...headers, 'content-type': 'application/octet-stream' },
-          body: bytes,
-        });
+          body: Buffer.isBuffer(bytes) ? bytes : (Readable.toWeb(bytes) as ReadableStream),
+          duplex: 'half',
+        } as RequestInit);
         await put.arrayBuffer();
         if (put.status !== 201) throw new Error(`blob upload: HTTP ${put.status}`);
         return digest;

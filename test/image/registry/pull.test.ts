@@ -3,6 +3,8 @@
  * with the same images read straight from their OCI layout files and listed by GNU tar.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NotFoundError, UnavailableError } from '../../../src/core/errors.js';
 import { openRegistryImage } from '../../../src/image/registry/index.js';
@@ -46,6 +48,29 @@ beforeAll(async () => {
   await reg.pushImage('debian', 'palisade/debian:bookworm');
   await reg.pushImage('npm-app', 'palisade/npm-app:app');
   await reg.pushImage('debian', 'palisade/debian-v2s2:bookworm', { format: 'v2s2' });
+  await reg.pushImage('debian', 'palisade/debian-zstd:bookworm', { layers: 'zstd' });
+  // Uncompressed layers by hand (skopeo keeps an unmodified image's blobs): the gunzipped layout blob,
+  // whose digest is the config's diff id, under the same config.
+  const diffId = (debian.config.rootfs as { diff_ids: string[] }).diff_ids[0]!;
+  const gz = debian.manifest.layers[0]!;
+  await reg.putBlob('palisade/debian-tar', createReadStream(debian.blobPath(gz.digest)).pipe(createGunzip()), diffId);
+  await reg.putBlob('palisade/debian-tar', debian.configBytes);
+  const head = await fetch(`${reg.url}/v2/palisade/debian-tar/blobs/${diffId}`, { method: 'HEAD' });
+  const tarManifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: debian.manifest.config,
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: diffId,
+          size: Number(head.headers.get('content-length')),
+        },
+      ],
+    }),
+  );
+  await reg.putManifest('palisade/debian-tar', 'bookworm', OCI_MANIFEST, tarManifest);
 
   // An OCI index by hand: linux/amd64 = the debian manifest, linux/arm64/v8 = npm-app's layers under an
   // arm64 config. Tagged "latest" so that a reference without a tag finds it.
@@ -179,6 +204,23 @@ describe('registry pull from a real docker-registry', () => {
       expect(image.manifestDigest).not.toBe(debian.manifestDigest);
       const paths = await pathsOf(image, 0);
       expect(paths).toEqual(await tarPaths(debian.blobPath(debian.manifest.layers[0]!.digest)));
+    } finally {
+      await image.close();
+    }
+  });
+
+  test.each([
+    ['zstd', 'palisade/debian-zstd:bookworm', 'application/vnd.oci.image.layer.v1.tar+zstd'],
+    ['uncompressed', 'palisade/debian-tar:bookworm', 'application/vnd.oci.image.layer.v1.tar'],
+  ])('%s layers hold the same tar as the gzip layout: same diff id, same paths', async (name, ref, mediaType) => {
+    const diffIds = (debian.config.rootfs as { diff_ids: string[] }).diff_ids;
+    const image = await open(ref);
+    try {
+      expect(image.layers.map((l) => [l.mediaType, l.diffId])).toEqual([[mediaType, diffIds[0]]]);
+      // An uncompressed layer's blob digest is its diff id; a zstd one differs from both.
+      if (name === 'uncompressed') expect(image.layers[0]!.digest).toBe(diffIds[0]);
+      else expect(image.layers[0]!.digest).not.toBe(debian.manifest.layers[0]!.digest);
+      expect(await pathsOf(image, 0)).toEqual(await tarPaths(debian.blobPath(debian.manifest.layers[0]!.digest)));
     } finally {
       await image.close();
     }
