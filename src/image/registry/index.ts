@@ -25,6 +25,12 @@ export interface RegistryOpenOptions extends OpenOptions {
   timeouts?: Partial<Timeouts>;
 }
 
+/** What a registry pull opens: an OpenedImage, plus the index digest when the reference named an index. */
+export interface RegistryImage extends OpenedImage {
+  /** Digest of the index or manifest list the tag or digest resolved to (what admission checks pin). */
+  indexDigest?: string;
+}
+
 /** An index may point at an index; real registries nest at most once, so a little slack and no more. */
 const MAX_INDEX_DEPTH = 3;
 
@@ -39,7 +45,7 @@ async function credentialsFor(host: string, opts: OpenOptions): Promise<Credenti
   return dockerConfigCredentials(host, dir);
 }
 
-export async function openRegistryImage(ref: string, opts: RegistryOpenOptions = {}): Promise<OpenedImage> {
+export async function openRegistryImage(ref: string, opts: RegistryOpenOptions = {}): Promise<RegistryImage> {
   const reference = parseReference(ref);
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const platform = parsePlatform(opts.platform ?? 'linux/amd64');
@@ -60,6 +66,7 @@ export async function openRegistryImage(ref: string, opts: RegistryOpenOptions =
       reference.digest !== undefined ? { digest: reference.digest } : undefined,
     );
     let manifest: Manifest = parseManifest(fetched.bytes, fetched.contentType, `manifest ${name}`);
+    const indexDigest = manifest.kind === 'index' ? fetched.digest : undefined;
     for (let depth = 0; manifest.kind === 'index'; depth++) {
       if (depth >= MAX_INDEX_DEPTH) throw new UserInputError(`${name}: image indexes nested too deeply`);
       const chosen: Descriptor = selectPlatform(manifest.manifests, platform, name);
@@ -99,6 +106,7 @@ export async function openRegistryImage(ref: string, opts: RegistryOpenOptions =
       sourceKind: 'registry',
       names: reference.tag !== undefined ? [`${reference.host}/${reference.repository}:${reference.tag}`] : [],
       manifestDigest: fetched.digest,
+      ...(indexDigest !== undefined && { indexDigest }),
       configDigest: image.config.digest,
       config,
       layers,

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NotFoundError, UnavailableError } from '../../../src/core/errors.js';
-import { openRegistryImage } from '../../../src/image/registry/index.js';
+import { openRegistryImage, type RegistryImage } from '../../../src/image/registry/index.js';
 import { DEFAULT_LIMITS, type OpenedImage, type ProgressEvent } from '../../../src/image/types.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
 import { type LayoutImage, readLayoutImage, tarPaths } from './oci-layout.js';
@@ -22,6 +22,7 @@ let debian: LayoutImage;
 let npmApp: LayoutImage;
 /** The arm64 variant made for the OCI index: npm-app's layers under a config that says arm64. */
 let arm64: { manifestDigest: string; configDigest: string };
+let multiIndexDigest: string;
 let v2s2: { debian: { digest: string; size: number }; npmApp: { digest: string; size: number } };
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -32,7 +33,7 @@ async function getManifest(repo: string, ref: string, accept: string): Promise<B
   return Buffer.from(await res.arrayBuffer());
 }
 
-async function open(ref: string, opts: Parameters<typeof openRegistryImage>[1] = {}): Promise<OpenedImage> {
+async function open(ref: string, opts: Parameters<typeof openRegistryImage>[1] = {}): Promise<RegistryImage> {
   return openRegistryImage(`${reg.host}/${ref}`, { insecureRegistry: true, ...opts });
 }
 
@@ -108,7 +109,7 @@ beforeAll(async () => {
       },
     ],
   };
-  await reg.putManifest('palisade/multi', 'latest', OCI_INDEX, Buffer.from(JSON.stringify(index)));
+  multiIndexDigest = await reg.putManifest('palisade/multi', 'latest', OCI_INDEX, Buffer.from(JSON.stringify(index)));
 
   // A Docker manifest list over two schema2 manifests: linux/amd64 = debian, linux/arm/v7 = npm-app.
   await reg.pushImage('debian', 'palisade/list:amd64', { format: 'v2s2' });
@@ -139,6 +140,7 @@ describe('registry pull from a real docker-registry', () => {
       expect(image.target).toBe(`registry:${reg.host}/palisade/debian:bookworm`);
       expect(image.names).toEqual([`${reg.host}/palisade/debian:bookworm`]);
       expect(image.manifestDigest).toBe(debian.manifestDigest);
+      expect(image.indexDigest).toBeUndefined();
       expect(image.configDigest).toBe(debian.manifest.config.digest);
       expect(image.config.raw).toEqual(debian.config);
       expect(image.config.rootfs?.diff_ids).toEqual((debian.config.rootfs as { diff_ids: string[] }).diff_ids);
