@@ -239,6 +239,7 @@ describe('registry pull from a real docker-registry', () => {
       const image = await open('palisade/multi', platform === undefined ? {} : { platform });
       try {
         expect(image.names).toEqual([`${reg.host}/palisade/multi:latest`]);
+        expect(image.indexDigest).toBe(multiIndexDigest);
         expect(image.manifestDigest).toBe(manifest());
         expect(image.configDigest).toBe(config());
       } finally {
