@@ -62,6 +62,11 @@ function pointedString(buf: Buffer, elf: Elf, ptrOff: number, ptrSize: number, l
   return buf.subarray(dataOff, dataOff + len);
 }
 
+function hasGoNote(buf: Buffer): boolean {
+  const head = buf.subarray(0, 64 * 1024);
+  return head.indexOf(GO_NOTE_LE) >= 0 || head.indexOf(GO_NOTE_BE) >= 0;
+}
+
 function decodeAt(buf: Buffer, elf: Elf, off: number): GoBuildInfo | undefined {
   if (off + HEADER > buf.length || !buf.subarray(off, off + MAGIC.length).equals(MAGIC)) return undefined;
   const ptrSize = buf[off + 14]!;
@@ -91,7 +96,9 @@ export function readGoBuildInfo(buf: Buffer): GoBuildInfo | undefined {
     const info = decodeAt(buf, elf, section.offset);
     if (info) return info;
   }
-  // Without a section table, search the file; the header is 16-byte aligned.
+  // A section table without Go's build-ID note is a C/C++/Rust binary: nothing to search for. Without a
+  // section table (or with the note: pre-1.13 Go kept the info in .data), search; the header is 16-byte aligned.
+  if (elf.sections.length > 0 && !findSection(elf, '.note.go.buildid') && !hasGoNote(buf)) return undefined;
   let tries = 0;
   for (let at = buf.indexOf(MAGIC); at >= 0 && tries < 8; at = buf.indexOf(MAGIC, at + 1)) {
     if (at % 16 !== 0) continue;
@@ -144,8 +151,7 @@ export function analyzeGoBinary(file: FileInput): AnalyzerResult {
   const info = readGoBuildInfo(file.content);
   if (!info) {
     // A Go binary cut short by the read limit: its build-ID note near the start says it was Go.
-    const head = file.content.subarray(0, 64 * 1024);
-    if (file.truncated && (head.indexOf(GO_NOTE_LE) >= 0 || head.indexOf(GO_NOTE_BE) >= 0)) {
+    if (file.truncated && hasGoNote(file.content)) {
       return { warnings: [`${file.path}: Go binary larger than the analyzer read limit; build info not reached`] };
     }
     return {};
