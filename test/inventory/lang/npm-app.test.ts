@@ -3,14 +3,43 @@
  * analyzer, the lock-file analyzer and npm itself (`npm ls --all --json`) must agree exactly.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FoundPackage } from '../../../src/core/types.js';
+import type { Analyzer } from '../../../src/inventory/analyzer.js';
+import { cargoLockAnalyzer } from '../../../src/inventory/lang/cargo-lock.js';
+import { composerAnalyzer } from '../../../src/inventory/lang/composer.js';
+import { dotnetDepsAnalyzer } from '../../../src/inventory/lang/dotnet-deps.js';
+import { gemfileLockAnalyzer } from '../../../src/inventory/lang/gemfile-lock.js';
+import { goBinaryAnalyzer } from '../../../src/inventory/lang/go-binary.js';
+import { javaArchiveAnalyzer } from '../../../src/inventory/lang/java.js';
 import { npmLockAnalyzer } from '../../../src/inventory/lang/npm-lock.js';
 import { npmPackageJsonAnalyzer } from '../../../src/inventory/lang/npm-package.js';
+import { pnpmLockAnalyzer } from '../../../src/inventory/lang/pnpm-lock.js';
+import { pythonPackageAnalyzer } from '../../../src/inventory/lang/python.js';
+import { rubyGemspecAnalyzer } from '../../../src/inventory/lang/ruby-gemspec.js';
+import { rustBinaryAnalyzer } from '../../../src/inventory/lang/rust-binary.js';
+import { yarnLockAnalyzer } from '../../../src/inventory/lang/yarn-lock.js';
+
+const languageAnalyzers: Analyzer[] = [
+  npmLockAnalyzer,
+  npmPackageJsonAnalyzer,
+  yarnLockAnalyzer,
+  pnpmLockAnalyzer,
+  pythonPackageAnalyzer,
+  goBinaryAnalyzer,
+  rustBinaryAnalyzer,
+  javaArchiveAnalyzer,
+  rubyGemspecAnalyzer,
+  gemfileLockAnalyzer,
+  cargoLockAnalyzer,
+  composerAnalyzer,
+  dotnetDepsAnalyzer,
+];
+
 import { ids, input } from './helpers.js';
 
 const images =
@@ -22,8 +51,9 @@ const app = join(rootfs, 'srv', 'app');
 function* walk(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) yield* walk(p);
-    else yield p;
+    const st = lstatSync(p);
+    if (st.isDirectory()) yield* walk(p);
+    else if (st.isFile()) yield p;
   }
 }
 
@@ -78,5 +108,22 @@ describe('npm test image application', () => {
   it('licences from package.json equal those recorded in the lock', () => {
     const lockLic = new Map(fromLock.map((p) => [ids([p])[0], p.licenses]));
     for (const p of installed) expect(p.licenses, ids([p])[0]).toEqual(lockLic.get(ids([p])[0]!));
+  });
+
+  it('every language analyzer over the whole image filesystem: only the app’s npm packages, no warnings', async () => {
+    const found = new Map<string, Set<string>>();
+    const warnings: string[] = [];
+    for (const file of walk(rootfs)) {
+      const st = statSync(file);
+      const path = relative(rootfs, file);
+      for (const a of languageAnalyzers.filter((x) => x.wants(path, st.mode, st.size))) {
+        const res = await a.analyze(input(path, readFileSync(file)));
+        warnings.push(...(res.warnings ?? []));
+        for (const id of ids(res.packages)) found.set(a.name, (found.get(a.name) ?? new Set()).add(id));
+      }
+    }
+    expect(warnings).toEqual([]);
+    expect([...found.keys()].sort()).toEqual(['npm-lock', 'npm-package-json']);
+    expect([...found.get('npm-package-json')!].sort()).toEqual(ids(installed));
   });
 });
