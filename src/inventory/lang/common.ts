@@ -13,9 +13,26 @@ export function hasSegment(path: string, segment: string): boolean {
   return path.startsWith(`${segment}/`) || path.includes(`/${segment}/`);
 }
 
-/** A result that only carries one warning: the file was skipped. */
-export function skipped(file: FileInput, why: string): AnalyzerResult {
-  return { packages: [], warnings: [`${file.path}: ${why}; file skipped`] };
+/** A result that only carries one warning: the file was skipped. (The collector prefixes the path.) */
+export function skipped(_file: FileInput, why: string): AnalyzerResult {
+  return { packages: [], warnings: [`${why}; file skipped`] };
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/**
+ * A regular file by its mode. The walker passes permission bits only (tar's mode, file entries only);
+ * a full st_mode with type bits is accepted too.
+ */
+export function isRegularMode(mode: number): boolean {
+  const t = mode & S_IFMT;
+  return t === 0 || t === S_IFREG;
+}
+
+/** An executable regular file big enough to be a compiled program. */
+export function isExecutableFile(mode: number, size: number): boolean {
+  return isRegularMode(mode) && (mode & 0o111) !== 0 && size >= 4096;
 }
 
 /** Parses a JSON object, or says why not. Truncated input is never parsed (it would be a lie). */

@@ -8,6 +8,7 @@
  */
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
+import { isExecutableFile } from './common.js';
 import { type Elf, findSection, isElf, parseElf, readUint, vaddrToOffset } from './elf.js';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
@@ -16,8 +17,6 @@ const HEADER = 32;
 const GO_NOTE_LE = Buffer.from('04000000476f0000', 'hex');
 const GO_NOTE_BE = Buffer.from('00000004476f0000', 'hex');
 const MAX_STRING = 1 << 20; // build info is a few KiB; a longer string is hostile
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 export interface GoBuildInfo {
   goVersion: string;
@@ -152,7 +151,7 @@ export function analyzeGoBinary(file: FileInput): AnalyzerResult {
   if (!info) {
     // A Go binary cut short by the read limit: its build-ID note near the start says it was Go.
     if (file.truncated && hasGoNote(file.content)) {
-      return { warnings: [`${file.path}: Go binary larger than the analyzer read limit; build info not reached`] };
+      return { warnings: ['Go binary larger than the analyzer read limit; build info not reached'] };
     }
     return {};
   }
@@ -163,6 +162,6 @@ export const goBinaryAnalyzer: Analyzer = {
   name: 'go-binary',
   version: 1,
   // Executable regular files; the ELF magic is checked in analyze (a path says nothing here).
-  wants: (_path, mode, size) => (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0 && size >= 4096,
+  wants: (_path, mode, size) => isExecutableFile(mode, size),
   analyze: analyzeGoBinary,
 };

@@ -175,19 +175,20 @@ async function scanArchive(
 }
 
 export async function analyzeJavaArchive(file: FileInput): Promise<AnalyzerResult> {
-  if (file.truncated)
-    return { packages: [], warnings: [`${file.path}: archive larger than the analyzer read limit; file skipped`] };
+  if (file.truncated) return { packages: [], warnings: ['archive larger than the analyzer read limit; file skipped'] };
   const budget = new Budget();
   const out: FoundPackage[] = [];
   try {
     await scanArchive(file.content, file.path, 0, budget, out);
   } catch (err) {
-    budget.warnings.push(`${file.path}: ${(err as Error).message}; file skipped`);
+    budget.warnings.push(`${(err as Error).message}; file skipped`);
     return { packages: [], warnings: budget.warnings };
   }
   // The walker sets `path` to the file itself; nested packages keep their inner path.
   for (const p of out) if (p.path === file.path) delete p.path;
-  return { packages: out, ...(budget.warnings.length > 0 ? { warnings: budget.warnings } : {}) };
+  // The collector prefixes warnings with the file's path: name nested archives relative to it.
+  const warnings = budget.warnings.map((w) => (w.startsWith(`${file.path}/`) ? w.slice(file.path.length + 1) : w));
+  return { packages: out, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 export const javaArchiveAnalyzer: Analyzer = {

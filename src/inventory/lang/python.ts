@@ -5,10 +5,7 @@
  * The format is RFC 822 style headers (core metadata spec); only the header block is read.
  */
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, skipped } from './common.js';
-
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
+import { baseName, isRegularMode, skipped } from './common.js';
 
 /** The folder holding the file, as its last component ("x-1.0.dist-info"). */
 function parentName(path: string): string {
@@ -30,7 +27,7 @@ export function isPythonMetadataPath(path: string, mode: number): boolean {
     return parent.endsWith('.egg-info') || parent === 'EGG-INFO';
   }
   // A single-file egg-info (distutils): the name ends in .egg-info and it is a regular file.
-  return base.endsWith('.egg-info') && (mode & S_IFMT) === S_IFREG;
+  return base.endsWith('.egg-info') && isRegularMode(mode);
 }
 
 /** PEP 503 normalised name, the form PyPI, OSV and purl use: "Foo_Bar.baz" → "foo-bar-baz". */

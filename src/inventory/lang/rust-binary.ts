@@ -6,12 +6,10 @@
 import { inflateSync } from 'node:zlib';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { isObject, str } from './common.js';
+import { isExecutableFile, isObject, str } from './common.js';
 import { findSection, isElf, parseElf, sectionBytes } from './elf.js';
 
 const MAX_JSON = 8 * 1024 * 1024; // real lists are a few KiB; the cap keeps a hostile section bounded
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 export function analyzeRustBinary(file: FileInput): AnalyzerResult {
   if (!isElf(file.content)) return {};
@@ -19,7 +17,7 @@ export function analyzeRustBinary(file: FileInput): AnalyzerResult {
   const section = elf ? findSection(elf, '.dep-v0') : undefined;
   if (!section) return {};
   const bytes = sectionBytes(file.content, section);
-  const warn = (why: string): AnalyzerResult => ({ warnings: [`${file.path}: cargo-auditable data ${why}; skipped`] });
+  const warn = (why: string): AnalyzerResult => ({ warnings: [`cargo-auditable data ${why}; skipped`] });
   if (!bytes) return warn(file.truncated ? 'beyond the analyzer read limit' : 'outside the file');
   let doc: unknown;
   try {
@@ -42,6 +40,6 @@ export function analyzeRustBinary(file: FileInput): AnalyzerResult {
 export const rustBinaryAnalyzer: Analyzer = {
   name: 'rust-binary',
   version: 1,
-  wants: (_path, mode, size) => (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0 && size >= 4096,
+  wants: (_path, mode, size) => isExecutableFile(mode, size),
   analyze: analyzeRustBinary,
 };

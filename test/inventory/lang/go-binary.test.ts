@@ -71,6 +71,9 @@ describe('go-binary: build info read like `go version -m`', () => {
 describe('go-binary: what it takes and what it ignores', () => {
   it.each([
     ['executable file', EXEC, 100_000, true],
+    ['executable, permission bits only (as the layer walker passes tar modes)', 0o755, 100_000, true],
+    ['setuid executable, permission bits only', 0o4755, 100_000, true],
+    ['not executable, permission bits only', 0o644, 100_000, false],
     ['not executable', 0o100644, 100_000, false],
     ['directory', 0o040755, 100_000, false],
     ['symlink', 0o120777, 100_000, false],
@@ -110,8 +113,6 @@ describe('go-binary: what it takes and what it ignores', () => {
     const bin = gunzipSync(fixture('go/hello-amd64.gz'));
     const at = bin.indexOf(Buffer.from('\xff Go buildinf:', 'latin1'));
     const res = await goBinaryAnalyzer.analyze({ ...input('usr/bin/app', bin.subarray(0, at - 1)), truncated: true });
-    expect(res.warnings).toEqual([
-      'usr/bin/app: Go binary larger than the analyzer read limit; build info not reached',
-    ]);
+    expect(res.warnings).toEqual(['Go binary larger than the analyzer read limit; build info not reached']);
   });
 });

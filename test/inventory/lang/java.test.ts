@@ -64,7 +64,7 @@ describe('java-archive: archives in archives', () => {
     const res = await scan('deep.jar', 'deep.jar');
     expect(res.packages!.map((p) => p.name).sort()).toEqual(['level0', 'level1', 'level2', 'level3']);
     expect(res.warnings).toEqual([
-      'deep.jar/inner.jar/inner.jar/inner.jar/inner.jar: nested deeper than 3 archives; not opened',
+      'inner.jar/inner.jar/inner.jar/inner.jar: nested deeper than 3 archives; not opened',
     ]);
   });
 
@@ -73,9 +73,7 @@ describe('java-archive: archives in archives', () => {
     const res = await scan('bomb.jar', 'bomb.jar');
     expect(coords(res.packages)).toEqual(['com.example:bomb:0.0.1']);
     expect(res.warnings).toHaveLength(1);
-    expect(res.warnings![0]).toMatch(
-      /^bomb\.jar\/lib\/zeros\.jar: .*compression ratio over 200 \(zip bomb\?\); skipped$/,
-    );
+    expect(res.warnings![0]).toMatch(/^lib\/zeros\.jar: .*compression ratio over 200 \(zip bomb\?\); skipped$/);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
   });
 });
@@ -89,7 +87,7 @@ describe('java-archive: hostile and broken files are warnings', () => {
     const res = await run(javaArchiveAnalyzer, 'x.jar', buf);
     expect(res.packages).toEqual([]);
     expect(res.warnings).toHaveLength(1);
-    expect(res.warnings![0]).toMatch(/^x\.jar: .+; file skipped$/);
+    expect(res.warnings![0]).toMatch(/^.+; file skipped$/);
   });
 
   it('a corrupted nested jar is skipped, the rest is kept', async () => {
@@ -100,7 +98,7 @@ describe('java-archive: hostile and broken files are warnings', () => {
     const res = await run(javaArchiveAnalyzer, 'app.war', war);
     expect(res.packages!.map((p) => p.name).sort()).toEqual(['plexus-component-annotations', 'shop-web']);
     expect(res.warnings).toHaveLength(1);
-    expect(res.warnings![0]).toMatch(/^app\.war\/WEB-INF\/lib\/apiguardian-api-1\.1\.2\.jar: .+; skipped$/);
+    expect(res.warnings![0]).toMatch(/^WEB-INF\/lib\/apiguardian-api-1\.1\.2\.jar: .+; skipped$/);
   });
 
   it('a file the walker truncated is not opened', async () => {

@@ -89,7 +89,7 @@ describe('npm-lock: hostile input is a warning, not a crash', () => {
     const res = await run(npmLockAnalyzer, 'package-lock.json', text);
     expect(res.packages).toEqual([]);
     expect(res.warnings).toHaveLength(1);
-    expect(res.warnings![0]).toMatch(/^package-lock\.json: .+; file skipped$/);
+    expect(res.warnings![0]).toMatch(/^[^/]+; file skipped$/);
   });
 
   it('a truncated file is skipped with a warning', async () => {

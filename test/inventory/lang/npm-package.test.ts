@@ -52,6 +52,6 @@ describe('npm-package-json: hostile input is a warning', () => {
   ])('%s', async (_n, text) => {
     const res = await run(npmPackageJsonAnalyzer, 'node_modules/x/package.json', text);
     expect(res.packages).toEqual([]);
-    expect(res.warnings![0]).toMatch(/^node_modules\/x\/package\.json: .+; file skipped$/);
+    expect(res.warnings![0]).toMatch(/^.+; file skipped$/);
   });
 });

@@ -84,7 +84,7 @@ describe('cargo-lock: Trivy Cargo.lock vectors', () => {
     const res = await run(cargoLockAnalyzer, 'src/Cargo.lock', fixture(`rust/${c.file!}`));
     if (c.wantErr === 'assert.Error') {
       expect(res.packages).toEqual([]);
-      expect(res.warnings![0]).toMatch(/^src\/Cargo\.lock: malformed TOML/);
+      expect(res.warnings![0]).toMatch(/^malformed TOML/);
       return;
     }
     expect(ids(res.packages)).toEqual([...new Set(trivyIds(c.want))]);

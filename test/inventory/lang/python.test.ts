@@ -66,6 +66,7 @@ describe('python-package: names and paths', () => {
     ['usr/lib/python3/dist-packages/crcmod-1.7.egg-info/PKG-INFO', F, true],
     ['usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info', F, true],
     ['usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info', D, false],
+    ['usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info', 0o644, true], // tar permission bits only
     ['opt/venv/lib/python3.12/site-packages/x-1.0-py3.12.egg/EGG-INFO/PKG-INFO', F, true],
     ['src/project/x.dist-info/METADATA', F, false],
     ['usr/lib/python3/dist-packages/x.dist-info/RECORD', F, false],
