@@ -1,3 +1,5 @@
+import type { ReadBudget } from './budget.js';
+
 /**
  * What every image source produces. A source resolves a target to a manifest and config and then
  * yields layers bottom-up; each layer is read once, as a stream of entries (DESIGN.md, "A scan, as data").
@@ -44,20 +46,32 @@ export interface LayerEntry {
   /**
    * Reads up to `maxBytes` of the body. Returns the bytes and whether the body was longer.
    * Only for type 'file' (and 'hardlink', resolved to the earlier entry's bytes when available).
+   * `maxBytes` is clamped to Limits.maxFileBytes. A hard link whose target body was not kept (not read
+   * before, or over 1 MiB) answers `{ data: empty, truncated: true }`. Other types answer empty data.
    */
   read(maxBytes: number): Promise<{ data: Buffer; truncated: boolean }>;
 }
 
 export interface LayerRef {
-  /** The blob digest as the manifest names it ("sha256:…"); for `dir:` a digest of the path. */
+  /**
+   * The blob digest as the manifest names it ("sha256:…"). docker-archive: the uncompressed diff_id
+   * (the archive stores no blob digest), legacy docker-archive: sha256 of layer.tar computed at open;
+   * `dir:`: sha256 of "dir:" + the directory's real path (an identifier, not a content digest).
+   */
   digest: string;
   /** Uncompressed digest from the config's rootfs.diff_ids, when known. */
   diffId?: string;
   mediaType?: string;
   /** Compressed size in bytes, when known. */
   size?: number;
-  /** Streams the layer's entries. Verifies the blob digest while streaming; a mismatch throws IntegrityError. */
-  entries(limits: Limits): AsyncIterable<LayerEntry>;
+  /**
+   * Streams the layer's entries. Verifies the blob digest (and the diff_id, when known) while streaming;
+   * a mismatch throws IntegrityError at the END of the iteration, so everything derived from the entries
+   * already yielded must be discarded when the iteration throws.
+   * `budget` counts entries and uncompressed bytes against the image-wide limits; by default every layer
+   * of one OpenedImage shares one budget (reading a layer twice counts it twice).
+   */
+  entries(limits: Limits, budget?: ReadBudget): AsyncIterable<LayerEntry>;
 }
 
 export interface OpenedImage {
@@ -93,7 +107,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   maxEntries: 1_000_000,
-  maxFileBytes: 64 * 1024 * 1024,
+  maxFileBytes: 128 * 1024 * 1024,
   maxTotalBytes: 64 * 1024 * 1024 * 1024,
   maxCompressionRatio: 200,
   ratioGraceBytes: 64 * 1024 * 1024,
@@ -117,5 +131,6 @@ export interface OpenOptions {
 
 export type ProgressEvent =
   | { kind: 'layer-start'; index: number; total: number; digest: string; size?: number }
+  /** `bytes`: compressed bytes of this layer read so far (cumulative), reported about every MiB. */
   | { kind: 'bytes'; index: number; bytes: number }
   | { kind: 'layer-done'; index: number; digest: string };

@@ -1,0 +1,46 @@
+import type { ProgressEvent } from '../image/types.js';
+
+/**
+ * A one-line progress display on stderr for long scans: layer i/N and bytes read. Silent when stderr is
+ * not a terminal or with --quiet, so that pipes and CI logs stay clean.
+ */
+export function progressReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteStream }): {
+  onProgress?: (e: ProgressEvent) => void;
+  done: () => void;
+} {
+  const stream = opts.stream ?? process.stderr;
+  if (opts.quiet || !stream.isTTY) return { done: () => {} };
+  let layer = 0;
+  let total = 0;
+  let size: number | undefined;
+  let bytes = 0;
+  let last = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const width = 24;
+    const frac = size ? Math.min(1, bytes / size) : 0;
+    const bar = size ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ` : '';
+    const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+    const line = `layer ${layer + 1}/${total} ${bar}${mb(bytes)}${size ? ` / ${mb(size)}` : ''}`;
+    stream.write(`\r\x1b[2K${line}`);
+  };
+  return {
+    onProgress(e) {
+      if (e.kind === 'layer-start') {
+        layer = e.index;
+        total = e.total;
+        size = e.size;
+        bytes = 0;
+        draw(true);
+      } else if (e.kind === 'bytes') {
+        bytes = e.bytes; // cumulative compressed bytes of this layer
+        draw();
+      }
+    },
+    done() {
+      stream.write('\r\x1b[2K');
+    },
+  };
+}
