@@ -19,7 +19,8 @@ function splitPattern(pattern: string): { name: string; range: string } | undefi
 /** The real package name for an npm-registry range, or undefined when the range is another protocol. */
 function registryName(name: string, range: string): string | undefined {
   const proto = /^([a-z][a-z0-9+.-]*):/i.exec(range);
-  if (!proto) return name; // a plain semver range or dist-tag
+  // A plain semver range or dist-tag; "user/repo#ref" (GitHub shorthand) has a slash no range has.
+  if (!proto) return range.includes('/') ? undefined : name;
   if (proto[1]!.toLowerCase() !== 'npm') return undefined;
   // "npm:real-name@^1.0" is an alias: the installed package is real-name.
   const alias = splitPattern(range.slice(4));

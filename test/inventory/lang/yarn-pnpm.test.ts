@@ -18,6 +18,13 @@ describe('yarn-lock: Trivy yarn.lock vectors (v1 and berry)', () => {
     expect(ids(res.packages)).toEqual(['lodash@4.17.21']);
   });
 
+  it('v1 GitHub shorthand and tarball URLs are not registry packages', async () => {
+    const text =
+      '# yarn lockfile v1\n\nfoo@user/foo#abc123:\n  version "1.0.0"\n\nbar@https://example.invalid/bar-2.0.0.tgz:\n  version "2.0.0"\n\nbaz@^3.0.0:\n  version "3.1.0"\n';
+    const res = await run(yarnLockAnalyzer, 'yarn.lock', text);
+    expect(ids(res.packages)).toEqual(['baz@3.1.0']);
+  });
+
   it('berry scoped package gets namespace', async () => {
     const res = await run(yarnLockAnalyzer, 'yarn.lock', fixture('yarn/testdata/yarn_v2_happy.lock'));
     expect(res.packages!.find((p) => p.name === 'color-name' && p.namespace === '@types')).toMatchObject({
