@@ -2,7 +2,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, dedupe, hasSegment, isObject, skipped, str } from './common.js';
+import { dedupe, hasSegment, isBase, isObject, skipped, str } from './common.js';
 
 export function parseCargoLock(file: FileInput): AnalyzerResult {
   if (file.truncated) return skipped(file, 'file larger than the analyzer read limit');
@@ -27,6 +27,6 @@ export const cargoLockAnalyzer: Analyzer = {
   name: 'cargo-lock',
   version: 1,
   // Vendored crates under a cargo registry cache carry their own lock files: not what was built.
-  wants: (path) => baseName(path) === 'Cargo.lock' && !hasSegment(path, '.cargo'),
+  wants: (path) => isBase(path, 'Cargo.lock') && !hasSegment(path, '.cargo'),
   analyze: parseCargoLock,
 };

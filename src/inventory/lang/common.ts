@@ -8,6 +8,11 @@ export function baseName(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
+/** True when the path's last segment is `name` (no allocation: `wants` runs for every entry). */
+export function isBase(path: string, name: string): boolean {
+  return path.endsWith(name) && (path.length === name.length || path.charCodeAt(path.length - name.length - 1) === 47);
+}
+
 /** True when the path has `segment` as a whole directory component (cheap, no regex). */
 export function hasSegment(path: string, segment: string): boolean {
   return path.startsWith(`${segment}/`) || path.includes(`/${segment}/`);

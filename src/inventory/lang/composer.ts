@@ -5,7 +5,7 @@
  */
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, dedupe, hasSegment, isObject, skipped, str } from './common.js';
+import { dedupe, hasSegment, isBase, isObject, skipped, str } from './common.js';
 
 function composerPackage(raw: unknown, dev: boolean): FoundPackage | undefined {
   if (!isObject(raw)) return undefined;
@@ -48,7 +48,6 @@ export const composerAnalyzer: Analyzer = {
   name: 'composer',
   version: 1,
   wants: (path) =>
-    (baseName(path) === 'composer.lock' && !hasSegment(path, 'vendor')) ||
-    path.endsWith('vendor/composer/installed.json'),
+    (isBase(path, 'composer.lock') && !hasSegment(path, 'vendor')) || path.endsWith('vendor/composer/installed.json'),
   analyze: parseComposer,
 };

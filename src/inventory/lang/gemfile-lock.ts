@@ -4,7 +4,7 @@
  */
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, dedupe, skipped } from './common.js';
+import { dedupe, isBase, skipped } from './common.js';
 
 const SPEC = /^ {4}([^\s(]+) \(([^)\s]+)\)$/;
 
@@ -34,6 +34,6 @@ export function parseGemfileLock(file: FileInput): AnalyzerResult {
 export const gemfileLockAnalyzer: Analyzer = {
   name: 'gemfile-lock',
   version: 1,
-  wants: (path) => baseName(path) === 'Gemfile.lock' || baseName(path) === 'gems.locked',
+  wants: (path) => isBase(path, 'Gemfile.lock') || isBase(path, 'gems.locked'),
   analyze: parseGemfileLock,
 };

@@ -28,8 +28,9 @@ export const JAVA_LIMITS = {
 const ARCHIVE_EXT = ['.jar', '.war', '.ear', '.jpi', '.hpi'];
 
 function isArchiveName(name: string): boolean {
-  const lower = name.slice(-4).toLowerCase();
-  return ARCHIVE_EXT.includes(lower);
+  // Cheap first: a "." four from the end, before any allocation (this runs for every entry).
+  if (name.length < 5 || name.charCodeAt(name.length - 4) !== 46) return false;
+  return ARCHIVE_EXT.includes(name.slice(-4).toLowerCase());
 }
 
 class Budget {

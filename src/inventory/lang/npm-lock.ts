@@ -6,9 +6,9 @@
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
 import {
-  baseName,
   dedupe,
   hasSegment,
+  isBase,
   isObject,
   npmLicenses,
   npmPackage,
@@ -91,9 +91,10 @@ export const npmLockAnalyzer: Analyzer = {
   name: 'npm-lock',
   version: 1,
   wants(path) {
-    const base = baseName(path);
     // Lock files inside node_modules belong to dependencies' own development, not to what is installed.
-    return (base === 'package-lock.json' || base === 'npm-shrinkwrap.json') && !hasSegment(path, 'node_modules');
+    return (
+      (isBase(path, 'package-lock.json') || isBase(path, 'npm-shrinkwrap.json')) && !hasSegment(path, 'node_modules')
+    );
   },
   analyze: parsePackageLock,
 };

@@ -8,7 +8,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, dedupe, hasSegment, isObject, npmPackage, skipped, str } from './common.js';
+import { dedupe, hasSegment, isBase, isObject, npmPackage, skipped, str } from './common.js';
 
 /** Drops the peer-dependency suffix: "debug@4.3.4(supports-color@8.1.1)" → "debug@4.3.4". */
 function stripPeers(key: string): string {
@@ -123,6 +123,6 @@ export function parsePnpmLock(file: FileInput): AnalyzerResult {
 export const pnpmLockAnalyzer: Analyzer = {
   name: 'pnpm-lock',
   version: 1,
-  wants: (path) => baseName(path) === 'pnpm-lock.yaml' && !hasSegment(path, 'node_modules'),
+  wants: (path) => isBase(path, 'pnpm-lock.yaml') && !hasSegment(path, 'node_modules'),
   analyze: parsePnpmLock,
 };

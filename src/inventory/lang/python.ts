@@ -19,7 +19,9 @@ function inSitePackages(path: string): boolean {
 }
 
 export function isPythonMetadataPath(path: string, mode: number): boolean {
-  if (!inSitePackages(path)) return false;
+  const last = path.charCodeAt(path.length - 1);
+  // METADATA, PKG-INFO, *.egg-info all end in "A", "O" or "o": most paths leave here, allocation-free.
+  if ((last !== 65 && last !== 79 && last !== 111) || !inSitePackages(path)) return false;
   const base = baseName(path);
   if (base === 'METADATA') return parentName(path).endsWith('.dist-info');
   if (base === 'PKG-INFO') {

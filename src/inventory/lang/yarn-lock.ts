@@ -7,7 +7,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
-import { baseName, dedupe, hasSegment, isObject, npmPackage, skipped, str } from './common.js';
+import { dedupe, hasSegment, isBase, isObject, npmPackage, skipped, str } from './common.js';
 
 /** Splits "name@range" (name may be scoped) at the first "@" after the first character. */
 function splitPattern(pattern: string): { name: string; range: string } | undefined {
@@ -91,6 +91,6 @@ export function parseYarnLock(file: FileInput): AnalyzerResult {
 export const yarnLockAnalyzer: Analyzer = {
   name: 'yarn-lock',
   version: 1,
-  wants: (path) => baseName(path) === 'yarn.lock' && !hasSegment(path, 'node_modules'),
+  wants: (path) => isBase(path, 'yarn.lock') && !hasSegment(path, 'node_modules'),
   analyze: parseYarnLock,
 };
