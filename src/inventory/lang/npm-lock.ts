@@ -44,7 +44,7 @@ function fromPackagesMap(packages: Record<string, unknown>): FoundPackage[] {
     if (raw.link === true) {
       const target = str(raw.resolved);
       // A broken link (no target, or resolved "" which would be the project root) installs nothing.
-      const linked = target ? packages[target] : undefined;
+      const linked = target && Object.hasOwn(packages, target) ? packages[target] : undefined;
       if (!isObject(linked)) continue;
       meta = linked;
     }

@@ -92,6 +92,19 @@ describe('npm-lock: hostile input is a warning, not a crash', () => {
     expect(res.warnings![0]).toMatch(/^[^/]+; file skipped$/);
   });
 
+  it('a link to "__proto__" or "constructor" resolves to nothing', async () => {
+    const lock = {
+      lockfileVersion: 3,
+      packages: {
+        'node_modules/a': { resolved: '__proto__', link: true },
+        'node_modules/b': { resolved: 'constructor', link: true },
+        'node_modules/c': { version: '1.0.0' },
+      },
+    };
+    const res = await run(npmLockAnalyzer, 'package-lock.json', JSON.stringify(lock));
+    expect(ids(res.packages)).toEqual(['c@1.0.0']);
+  });
+
   it('a truncated file is skipped with a warning', async () => {
     const res = await npmLockAnalyzer.analyze({
       path: 'package-lock.json',
