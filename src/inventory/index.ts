@@ -5,6 +5,19 @@ import { type Collected, InventoryCollector } from './collect.js';
 import { dpkgInfoList, dpkgStatus, dpkgStatusDMd5sums } from './dpkg.js';
 import { ecosystemOf, purlOf } from './ecosystem.js';
 import { osRelease } from './os-release.js';
+import { cargoLockAnalyzer } from './lang/cargo-lock.js';
+import { composerAnalyzer } from './lang/composer.js';
+import { dotnetDepsAnalyzer } from './lang/dotnet-deps.js';
+import { gemfileLockAnalyzer } from './lang/gemfile-lock.js';
+import { goBinaryAnalyzer } from './lang/go-binary.js';
+import { javaArchiveAnalyzer } from './lang/java.js';
+import { npmLockAnalyzer } from './lang/npm-lock.js';
+import { npmPackageJsonAnalyzer } from './lang/npm-package.js';
+import { pnpmLockAnalyzer } from './lang/pnpm-lock.js';
+import { pythonPackageAnalyzer } from './lang/python.js';
+import { rubyGemspecAnalyzer } from './lang/ruby-gemspec.js';
+import { rustBinaryAnalyzer } from './lang/rust-binary.js';
+import { yarnLockAnalyzer } from './lang/yarn-lock.js';
 import { rpmDatabase } from './rpm/analyzer.js';
 
 export type { Analyzer, AnalyzerResult, FileInput } from './analyzer.js';
@@ -20,14 +33,51 @@ export const analyzers: readonly Analyzer[] = [
   dpkgStatusDMd5sums,
   apkInstalled,
   rpmDatabase,
+  npmPackageJsonAnalyzer,
+  npmLockAnalyzer,
+  yarnLockAnalyzer,
+  pnpmLockAnalyzer,
+  pythonPackageAnalyzer,
+  goBinaryAnalyzer,
+  rustBinaryAnalyzer,
+  javaArchiveAnalyzer,
+  rubyGemspecAnalyzer,
+  gemfileLockAnalyzer,
+  cargoLockAnalyzer,
+  composerAnalyzer,
+  dotnetDepsAnalyzer,
 ];
+
+/** Lock files describe what an install would bring; in an image, what is installed next to them wins (as Trivy does). */
+const LOCK_ANALYZERS = new Set(['npm-lock', 'yarn-lock', 'pnpm-lock']);
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** Drops lock-file packages of a project directory whose node_modules was installed in the image. */
+function dropSupersededLocks(collected: Collected): Collected {
+  const installedRoots = new Set<string>();
+  for (const p of collected.packages) {
+    if (p.analyzer !== 'npm-package-json') continue;
+    const i = p.path.indexOf('node_modules/');
+    if (i >= 0) installedRoots.add(p.path.slice(0, Math.max(0, i - 1)));
+  }
+  if (installedRoots.size === 0) return collected;
+  return {
+    ...collected,
+    packages: collected.packages.filter((p) => !(LOCK_ANALYZERS.has(p.analyzer) && installedRoots.has(dirOf(p.path)))),
+  };
+}
 
 export function newInventoryCollector(list: readonly Analyzer[] = analyzers): InventoryCollector {
   return new InventoryCollector(list);
 }
 
 /** Final packages: ecosystem and purl from the OS, owner links for language packages, stable order. */
-export function finalizePackages(collected: Collected): Package[] {
+export function finalizePackages(all: Collected): Package[] {
+  const collected = dropSupersededLocks(all);
   const { os, owners } = collected;
   const byOwnerKey = new Map<string, string>();
   const packages: Package[] = collected.packages.map((p) => {
