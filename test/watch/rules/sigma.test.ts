@@ -166,7 +166,7 @@ detection:
 
 describe('sigma: loading', () => {
   it('every shipped SigmaHQ rule (74) loads and compiles', async () => {
-    const rules = await loadSigmaFiles([shipped]);
+    const rules = await loadSigmaFiles([`${shipped}rules`, `${shipped}rules-placeholder`]);
     const detections = rules.filter((r) => r.kind === 'detection');
     expect(detections).toHaveLength(74);
     const e = new SigmaEngine();
