@@ -1,5 +1,6 @@
 import { cloudtrail } from './cloudtrail.js';
 import { egress } from './egress.js';
+import { eventBridge } from './eventbridge.js';
 import { falco } from './falco.js';
 import { k8sAudit } from './k8s-audit.js';
 import { compact, type NormalizedEvent, type Normalizer, obj, str, timeFields } from './types.js';
@@ -7,7 +8,7 @@ import { compact, type NormalizedEvent, type Normalizer, obj, str, timeFields } 
 export type { NormalizedEvent, Normalizer, Outcome } from './types.js';
 
 /** Every known source, most specific first. Adding a source = one file + one line here. */
-export const normalizers: readonly Normalizer[] = [cloudtrail, k8sAudit, falco, egress];
+export const normalizers: readonly Normalizer[] = [cloudtrail, k8sAudit, falco, egress, eventBridge];
 
 /**
  * Adds the common fields. `source` forces a mapping (the ingest endpoint knows what it received);
