@@ -97,7 +97,9 @@ describe('normalize: Kubernetes audit (Falco trace files)', () => {
 });
 
 describe('normalize: Falco alerts (falcosidekick test payloads)', () => {
-  const alerts: Array<{ json: Record<string, unknown> }> = json('falco/falcosidekick-test-alerts.json').alerts_posted_to_falcosidekick;
+  const alerts: Array<{ json: Record<string, unknown> }> = json(
+    'falco/falcosidekick-test-alerts.json',
+  ).alerts_posted_to_falcosidekick;
   it.each(alerts.map((a, i) => [i, a.json] as const))('alert #%i is a Detection Finding named by its rule', (_i, a) => {
     const ev = normalizeEvent(a);
     expect(ev).toMatchObject({ source: 'falco', action: a.rule, ocsfClass: 'Detection Finding', outcome: 'unknown' });
@@ -109,17 +111,79 @@ describe('normalize: egress proxy log lines', () => {
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
     [
       'a denied CONNECT',
-      { time: '2026-01-01T00:00:00.000Z', type: 'connect', src: '10.1.2.3:51000', client: 'payments', policy: 'p', method: null, host: 'evil.example', port: 443, address: null, decision: 'deny', reason: 'host not allowed', status: 403, bytesUp: 0, bytesDown: 0, durationMs: 1 },
-      { actor: 'payments', action: 'connect', resource: 'evil.example:443', outcome: 'failure', sourceIp: '10.1.2.3', ocsfClass: 'Network Activity' },
+      {
+        time: '2026-01-01T00:00:00.000Z',
+        type: 'connect',
+        src: '10.1.2.3:51000',
+        client: 'payments',
+        policy: 'p',
+        method: null,
+        host: 'evil.example',
+        port: 443,
+        address: null,
+        decision: 'deny',
+        reason: 'host not allowed',
+        status: 403,
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+      },
+      {
+        actor: 'payments',
+        action: 'connect',
+        resource: 'evil.example:443',
+        outcome: 'failure',
+        sourceIp: '10.1.2.3',
+        ocsfClass: 'Network Activity',
+      },
     ],
     [
       'an allowed HTTP GET from an IPv6 client',
-      { time: '2026-01-01T00:00:01.000Z', type: 'http', src: '[::1]:40000', client: null, policy: 'p', method: 'GET', host: 'api.example', port: 80, address: '192.0.2.1', decision: 'allow', reason: 'allowlisted', status: 200, bytesUp: 10, bytesDown: 20, durationMs: 3 },
-      { actor: '::1', action: 'http GET', resource: 'api.example:80', outcome: 'success', sourceIp: '::1', ocsfClass: 'HTTP Activity' },
+      {
+        time: '2026-01-01T00:00:01.000Z',
+        type: 'http',
+        src: '[::1]:40000',
+        client: null,
+        policy: 'p',
+        method: 'GET',
+        host: 'api.example',
+        port: 80,
+        address: '192.0.2.1',
+        decision: 'allow',
+        reason: 'allowlisted',
+        status: 200,
+        bytesUp: 10,
+        bytesDown: 20,
+        durationMs: 3,
+      },
+      {
+        actor: '::1',
+        action: 'http GET',
+        resource: 'api.example:80',
+        outcome: 'success',
+        sourceIp: '::1',
+        ocsfClass: 'HTTP Activity',
+      },
     ],
     [
       'a report-mode would-be denial (it went through)',
-      { time: '2026-01-01T00:00:02.000Z', type: 'connect', src: '10.0.0.9:1', client: null, policy: null, method: null, host: 'x.example', port: 443, address: null, decision: 'report', reason: 'host not allowed', status: 200, bytesUp: 0, bytesDown: 0, durationMs: 1 },
+      {
+        time: '2026-01-01T00:00:02.000Z',
+        type: 'connect',
+        src: '10.0.0.9:1',
+        client: null,
+        policy: null,
+        method: null,
+        host: 'x.example',
+        port: 443,
+        address: null,
+        decision: 'report',
+        reason: 'host not allowed',
+        status: 200,
+        bytesUp: 0,
+        bytesDown: 0,
+        durationMs: 1,
+      },
       { outcome: 'success' },
     ],
     [
@@ -139,7 +203,13 @@ describe('normalize: egress proxy log lines', () => {
 describe('normalize: anything else', () => {
   it('keeps the raw event, takes a time from common fields, and says unknown', () => {
     const raw = { '@timestamp': '2026-01-01T00:00:00Z', message: 'hello' };
-    expect(normalizeEvent(raw)).toEqual({ time: raw['@timestamp'], timeMs: Date.parse(raw['@timestamp']), source: 'unknown', outcome: 'unknown', raw });
+    expect(normalizeEvent(raw)).toEqual({
+      time: raw['@timestamp'],
+      timeMs: Date.parse(raw['@timestamp']),
+      source: 'unknown',
+      outcome: 'unknown',
+      raw,
+    });
   });
   it('a forced source mapping is used even when the shape is not detected', () => {
     expect(normalizeEvent({ rule: 'r' }, 'falco').source).toBe('falco');

@@ -5,6 +5,9 @@ import type { Branch, CompiledPattern, FieldCondition, Leaf } from './pattern.js
  * fields of one branch must not come from different elements of the same array. Every leaf therefore
  * carries its trail of (array id, index) pairs from the root; two leaves conflict when they pass
  * through the same array at different indexes.
+ *
+ * Hot path: no closures are created per event (they are costly under a bundler's keep-names helper and
+ * for the garbage collector), and the walk visits only the keys some pattern reads.
  */
 export interface FlatLeaf {
   readonly v: Leaf;
@@ -14,50 +17,104 @@ export interface FlatLeaf {
 
 export type FlatEvent = Map<string, FlatLeaf[]>;
 
-/** Which paths to keep while flattening; null keeps everything. */
+/**
+ * The keys to visit, as a trie. A pattern path "a.b.c" may be written in the event as nested keys or as a
+ * key that itself contains dots ({"a":{"b.c":1}}), so every run of consecutive segments is a possible key.
+ */
 export interface PathFilter {
-  readonly leaves: ReadonlySet<string>;
-  /** Every proper dotted prefix of a leaf path, so the walk knows which subtrees to enter. */
-  readonly inner: ReadonlySet<string>;
+  readonly root: PathNode;
+}
+
+interface PathNode {
+  /** The dotted path when a leaf value here is wanted. */
+  leaf: string | null;
+  readonly children: Array<[string, PathNode]>;
 }
 
 export function pathFilter(paths: Iterable<string>): PathFilter {
-  const leaves = new Set(paths);
-  const inner = new Set<string>();
-  for (const p of leaves) {
-    for (let i = p.indexOf('.'); i !== -1; i = p.indexOf('.', i + 1)) inner.add(p.slice(0, i));
+  const nodes = new Map<string, PathNode>();
+  const node = (p: string): PathNode => {
+    let n = nodes.get(p);
+    if (!n) {
+      n = { leaf: null, children: [] };
+      nodes.set(p, n);
+    }
+    return n;
+  };
+  const root = node('');
+  for (const path of paths) {
+    const segs = path.split('.');
+    node(path).leaf = path;
+    // Every (prefix, key-made-of-next-segments) pair is an edge.
+    for (let i = 0; i < segs.length; i++) {
+      const from = segs.slice(0, i).join('.');
+      for (let j = i + 1; j <= segs.length; j++) {
+        const key = segs.slice(i, j).join('.');
+        const to = segs.slice(0, j).join('.');
+        const parent = node(from);
+        if (!parent.children.some(([k]) => k === key)) parent.children.push([key, node(to)]);
+      }
+    }
   }
-  return { leaves, inner };
+  return { root };
 }
 
 const MAX_DEPTH = 100;
 
-export function flatten(event: unknown, filter: PathFilter | null = null): FlatEvent {
-  const out: FlatEvent = new Map();
-  let arrayIds = 0;
-  const add = (path: string, v: Leaf, trail: readonly number[]): void => {
-    if (filter && !filter.leaves.has(path)) return;
-    const list = out.get(path);
+class Flattener {
+  out: FlatEvent = new Map();
+  arrayIds = 0;
+
+  add(path: string, v: Leaf, trail: readonly number[]): void {
+    const list = this.out.get(path);
     if (list) list.push({ v, trail });
-    else out.set(path, [{ v, trail }]);
-  };
-  const walk = (node: unknown, path: string, trail: readonly number[], depth: number): void => {
+    else this.out.set(path, [{ v, trail }]);
+  }
+
+  /** Walk with a trie: only keys the patterns read are looked at. */
+  walkFiltered(value: unknown, node: PathNode, trail: readonly number[], depth: number): void {
     if (depth > MAX_DEPTH) return;
-    if (Array.isArray(node)) {
-      const id = arrayIds++;
-      for (let i = 0; i < node.length; i++) walk(node[i], path, [...trail, id, i], depth + 1);
-    } else if (node !== null && typeof node === 'object') {
-      for (const key in node) {
-        const p = path ? `${path}.${key}` : key;
-        if (filter && !filter.leaves.has(p) && !filter.inner.has(p)) continue;
-        walk((node as Record<string, unknown>)[key], p, trail, depth + 1);
+    if (Array.isArray(value)) {
+      const id = this.arrayIds++;
+      for (let i = 0; i < value.length; i++) this.walkFiltered(value[i], node, [...trail, id, i], depth + 1);
+      return;
+    }
+    if (value !== null && typeof value === 'object') {
+      const obj = value as Record<string, unknown>;
+      const children = node.children;
+      for (let c = 0; c < children.length; c++) {
+        const [key, child] = children[c]!;
+        const v = obj[key];
+        if (v !== undefined && Object.hasOwn(obj, key)) this.walkFiltered(v, child, trail, depth + 1);
+      }
+      return;
+    }
+    if (node.leaf !== null) this.add(node.leaf, value as Leaf, trail);
+  }
+
+  walkAll(value: unknown, path: string, trail: readonly number[], depth: number): void {
+    if (depth > MAX_DEPTH) return;
+    if (Array.isArray(value)) {
+      const id = this.arrayIds++;
+      for (let i = 0; i < value.length; i++) this.walkAll(value[i], path, [...trail, id, i], depth + 1);
+    } else if (value !== null && typeof value === 'object') {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        this.walkAll((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, trail, depth + 1);
       }
     } else if (path !== '') {
-      add(path, node as Leaf, trail);
+      this.add(path, value as Leaf, trail);
     }
-  };
-  walk(event, '', [], 0);
-  return out;
+  }
+}
+
+const NO_TRAIL: readonly number[] = [];
+
+export function flatten(event: unknown, filter: PathFilter | null = null): FlatEvent {
+  const f = new Flattener();
+  if (filter) f.walkFiltered(event, filter.root, NO_TRAIL, 0);
+  else f.walkAll(event, '', NO_TRAIL, 0);
+  return f.out;
 }
 
 function consistent(a: readonly number[], b: readonly number[]): boolean {
@@ -69,8 +126,9 @@ function consistent(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function consistentWithAll(trail: readonly number[], chosen: ReadonlyArray<readonly number[]>): boolean {
-  for (const c of chosen) if (!consistent(trail, c)) return false;
+function consistentWithAll(trail: readonly number[], chosen: ReadonlyArray<readonly number[]>, upto: number): boolean {
+  if (trail.length === 0) return true;
+  for (let i = 0; i < upto; i++) if (!consistent(trail, chosen[i]!)) return false;
   return true;
 }
 
@@ -80,28 +138,31 @@ function leafPasses(cond: FieldCondition, v: Leaf): boolean {
   return false;
 }
 
-export function matchBranch(branch: Branch, ev: FlatEvent): boolean {
-  const chosen: Array<readonly number[]> = [];
-  // Conditions that may hold by absence go last: absence is judged against the values already chosen.
-  const ordered = [...branch.filter((c) => !c.allowAbsent), ...branch.filter((c) => c.allowAbsent)];
-  const step = (k: number): boolean => {
-    if (k === ordered.length) return true;
-    const cond = ordered[k]!;
-    const leaves = ev.get(cond.path);
-    let sawConsistent = false;
-    if (leaves) {
-      for (const leaf of leaves) {
-        if (!consistentWithAll(leaf.trail, chosen)) continue;
-        sawConsistent = true;
-        if (!leafPasses(cond, leaf.v)) continue;
-        chosen.push(leaf.trail);
-        if (step(k + 1)) return true;
-        chosen.pop();
-      }
+/** Backtracking over the values of each condition; conditions that may hold by absence come last (compile order). */
+function step(conds: Branch, k: number, ev: FlatEvent, chosen: Array<readonly number[]>): boolean {
+  if (k === conds.length) return true;
+  const cond = conds[k]!;
+  const leaves = ev.get(cond.path);
+  let sawConsistent = false;
+  if (leaves) {
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!;
+      if (!consistentWithAll(leaf.trail, chosen, k)) continue;
+      sawConsistent = true;
+      if (!leafPasses(cond, leaf.v)) continue;
+      chosen[k] = leaf.trail;
+      if (step(conds, k + 1, ev, chosen)) return true;
     }
-    return cond.allowAbsent && !sawConsistent && step(k + 1);
-  };
-  return step(0);
+  }
+  if (cond.allowAbsent && !sawConsistent) {
+    chosen[k] = NO_TRAIL;
+    return step(conds, k + 1, ev, chosen);
+  }
+  return false;
+}
+
+export function matchBranch(branch: Branch, ev: FlatEvent): boolean {
+  return step(branch, 0, ev, new Array(branch.length));
 }
 
 export function matchPattern(p: CompiledPattern, ev: FlatEvent): boolean {

@@ -59,7 +59,11 @@ export function compilePattern(pattern: string | unknown, options: CompileOption
   const root = typeof pattern === 'string' ? parseJsonText(pattern) : fromValue(pattern);
   if (root.t !== 'obj') throw invalid('Filter is not an object');
   const allowDup = options.allowDuplicatePaths ?? true;
-  const branches = expandObject(root, '', allowDup).map((m) => [...m.values()]);
+  // Conditions that may hold by absence go last: absence is judged against the values already chosen.
+  const branches = expandObject(root, '', allowDup).map((m) => {
+    const conds = [...m.values()];
+    return [...conds.filter((c) => !c.allowAbsent), ...conds.filter((c) => c.allowAbsent)];
+  });
   const paths = new Set<string>();
   for (const b of branches) for (const c of b) paths.add(c.path);
   return { branches, paths };

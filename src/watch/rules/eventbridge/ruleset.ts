@@ -83,30 +83,29 @@ export class PatternSet {
       this.epoch = 1;
     }
     const hits: number[] = [];
-    const tryBranch = (id: number): void => {
-      if (this.stamp[id] === this.epoch) return;
-      this.stamp[id] = this.epoch;
-      if (matchBranch(this.branches[id]!.branch, ev)) hits.push(id);
-    };
     for (const [path, byValue] of this.index) {
       const leaves = ev.get(path);
       if (!leaves) continue;
-      for (const leaf of leaves) {
-        const ids = byValue.get(exactKey(leaf.v));
-        if (ids) for (const id of ids) tryBranch(id);
+      for (let i = 0; i < leaves.length; i++) {
+        const ids = byValue.get(exactKey(leaves[i]!.v));
+        if (ids) for (let j = 0; j < ids.length; j++) this.tryBranch(ids[j]!, ev, hits);
       }
     }
-    for (const id of this.always) tryBranch(id);
-    hits.sort((a, b) => a - b);
+    const always = this.always;
+    for (let j = 0; j < always.length; j++) this.tryBranch(always[j]!, ev, hits);
+    if (hits.length === 0) return [];
+    if (hits.length > 1) hits.sort((a, b) => a - b);
     const names: string[] = [];
-    const seen = new Set<string>();
     for (const id of hits) {
       const n = this.branches[id]!.name;
-      if (!seen.has(n)) {
-        seen.add(n);
-        names.push(n);
-      }
+      if (!names.includes(n)) names.push(n);
     }
     return names;
+  }
+
+  private tryBranch(id: number, ev: FlatEvent, hits: number[]): void {
+    if (this.stamp[id] === this.epoch) return;
+    this.stamp[id] = this.epoch;
+    if (matchBranch(this.branches[id]!.branch, ev)) hits.push(id);
   }
 }

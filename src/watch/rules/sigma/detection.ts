@@ -309,8 +309,16 @@ function regexTest(where: string, source: string, mods: readonly string[]): Stri
       throw bad(`${where}: invalid regular expression: ${(err as Error).message}`);
     }
   }
+  // An unanchored pattern that starts with .* or .+ makes the engine retry from every position (quadratic on long
+  // values). On a single-line value, anchoring it at the start finds the same matches.
+  if (/^\.[*+]/.test(src) && !flags.includes('m')) {
+    const anchored = new RegExp(`^(?:${src})`, flags);
+    return (v) => (LINE_BREAK.test(v) ? re.test(v) : anchored.test(v));
+  }
   return (v) => re.test(v);
 }
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 function fieldRef(
   where: string,

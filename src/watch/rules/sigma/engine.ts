@@ -95,20 +95,23 @@ export class RuleIndex {
       this.epoch = 1;
     }
     const hits: number[] = [];
-    const visit = (i: number) => {
-      if (this.stamp[i] === this.epoch) return;
-      this.stamp[i] = this.epoch;
-      if (this.rules[i]!.pred(ev)) hits.push(i);
-    };
     for (const [field, m] of this.byField) {
-      for (const [, lower] of ev.texts(field)) {
-        const ids = m.get(lower);
-        if (ids) for (const i of ids) visit(i);
+      const texts = ev.texts(field);
+      for (let t = 0; t < texts.length; t++) {
+        const ids = m.get(texts[t]![1]);
+        if (ids) for (let j = 0; j < ids.length; j++) this.visit(ids[j]!, ev, hits);
       }
     }
-    for (const i of this.always) visit(i);
-    hits.sort((a, b) => a - b);
+    const always = this.always;
+    for (let j = 0; j < always.length; j++) this.visit(always[j]!, ev, hits);
+    if (hits.length > 1) hits.sort((a, b) => a - b);
     return hits.map((i) => this.rules[i]!);
+  }
+
+  private visit(i: number, ev: EventView, hits: number[]): void {
+    if (this.stamp[i] === this.epoch) return;
+    this.stamp[i] = this.epoch;
+    if (this.rules[i]!.pred(ev)) hits.push(i);
   }
 }
 

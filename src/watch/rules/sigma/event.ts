@@ -9,35 +9,46 @@ export type Scalar = string | number | boolean | null;
 const MAX_VALUES = 10_000;
 
 export function resolveField(event: unknown, name: string): Scalar[] | undefined {
-  const out: Scalar[] = [];
-  let found = false;
-  const emit = (v: unknown, depth: number): void => {
-    if (out.length >= MAX_VALUES || depth > 32) return;
-    if (Array.isArray(v)) {
-      found = true;
-      for (const x of v) emit(x, depth + 1);
-    } else if (v !== null && typeof v === 'object') {
-      found = true; // present, but an object has no scalar value to compare
-    } else {
-      found = true;
-      out.push(v as Scalar);
+  // Fast path: a plain top-level key holding a scalar (most CloudTrail and audit fields at depth 1).
+  if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
+    const direct = (event as Record<string, unknown>)[name];
+    if (direct !== undefined && (direct === null || typeof direct !== 'object') && Object.hasOwn(event, name)) {
+      if (name.indexOf('.') === -1) return [direct as Scalar];
     }
-  };
-  const walk = (node: unknown, rest: string, depth: number): void => {
+  }
+  const r = new Resolution();
+  r.walk(event, name, 0);
+  return r.found ? r.out : undefined;
+}
+
+class Resolution {
+  out: Scalar[] = [];
+  found = false;
+
+  emit(v: unknown, depth: number): void {
+    if (this.out.length >= MAX_VALUES || depth > 32) return;
+    this.found = true;
+    if (Array.isArray(v)) {
+      for (const x of v) this.emit(x, depth + 1);
+    } else if (v === null || typeof v !== 'object') {
+      this.out.push(v as Scalar);
+    }
+    // An object is present but has no scalar value to compare.
+  }
+
+  walk(node: unknown, rest: string, depth: number): void {
     if (depth > 32 || node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
-      for (const x of node) walk(x, rest, depth + 1);
+      for (const x of node) this.walk(x, rest, depth + 1);
       return;
     }
     const obj = node as Record<string, unknown>;
-    if (Object.hasOwn(obj, rest)) emit(obj[rest], depth);
+    if (Object.hasOwn(obj, rest)) this.emit(obj[rest], depth);
     for (let i = rest.indexOf('.'); i !== -1; i = rest.indexOf('.', i + 1)) {
       const head = rest.slice(0, i);
-      if (Object.hasOwn(obj, head)) walk(obj[head], rest.slice(i + 1), depth + 1);
+      if (Object.hasOwn(obj, head)) this.walk(obj[head], rest.slice(i + 1), depth + 1);
     }
-  };
-  walk(event, name, 0);
-  return found ? out : undefined;
+  }
 }
 
 /** Text form of a scalar for string comparison; null has none. */
