@@ -226,3 +226,20 @@ detection:
     expect(e.evaluate(falco, 'falco')).toHaveLength(1);
   });
 });
+
+describe('sigma: regular expressions', () => {
+  const cases: Array<[string, string, string, boolean]> = [
+    [
+      'a leading .+ still finds the match on one line',
+      '.+:assumed-role/aws:.+',
+      'arn:aws:sts::1:assumed-role/aws:x',
+      true,
+    ],
+    ['a leading .+ does not cross a line break', '.+:assumed-role/aws:.+', 'arn\n:assumed-role/aws:x', false],
+    ['a leading .* finds a match on a later line', '.*b', 'a\nb', true],
+    ['an inline (?i) flag is honoured', '(?i)^ADMIN$', 'admin', true],
+  ];
+  it.each(cases)('%s', (_n, re, value, want) => {
+    expect(compileRule(itemRule('x|re', re), null).pred(new EventView({ x: value }))).toBe(want);
+  });
+});
