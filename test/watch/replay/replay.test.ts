@@ -281,6 +281,30 @@ describe('replay: the CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/input not found/);
   });
+  it('--placeholder fills Sigma %placeholders%: a login from a listed country is filtered out', async () => {
+    const login = JSON.parse(
+      readFileSync(join(stratus, 'aws.initial-access.console-login-without-mfa.json'), 'utf8'),
+    ).Records.find((r: { eventName: string }) => r.eventName === 'ConsoleLogin');
+    const input = write('login-country.json', JSON.stringify([{ ...login, src_country: 'CH' }]));
+    const rule = join(shippedRules, 'rules-placeholder');
+    const without = await cli(['--rules', rule, '--input', input]);
+    const withList = await cli([
+      '--rules',
+      rule,
+      '--input',
+      input,
+      '--placeholder',
+      'Legitimate_Countries=CH,DE',
+      'Legitimate_IP_Ranges=10.0.0.0/8',
+    ]);
+    expect(
+      without.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).rule),
+    ).toEqual(['313e72de-0c0d-4d65-8c95-87f4d546eceb']);
+    expect(withList.stdout.trim()).toBe('');
+  });
   it('an unknown --format is refused', async () => {
     const r = await cli(['--rules', shippedRules, '--input', join(stratus, 'index.json'), '--format', 'xml']);
     expect(r.code).toBe(2);

@@ -201,6 +201,19 @@ describe('correlation: console-login brute force (shipped rule, real CloudTrail 
     expect(counts).toEqual([0, 0]);
   });
 
+  it('prune() forgets groups whose window has passed, and keeps live ones', async () => {
+    const store = new MemoryStateStore();
+    const { feed, corr } = build(await loadSigmaFiles([shipped]), 'window', store);
+    feed(failure('198.51.100.1'), sec(0), 'aws.cloudtrail');
+    feed(failure('198.51.100.2'), sec(400), 'aws.cloudtrail');
+    expect(corr.prune()).toBe(1);
+    // The live group still counts: 4 more failures from .2 within the window complete it.
+    const n = [401, 402, 403, 404].map(
+      (s) => feed(failure('198.51.100.2'), sec(s), 'aws.cloudtrail').correlations.length,
+    );
+    expect(n).toEqual([0, 0, 0, 1]);
+  });
+
   it('the state store drops expired windows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-corr-'));
     dirs.push(dir);

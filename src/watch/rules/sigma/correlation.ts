@@ -45,6 +45,7 @@ interface GroupState {
 }
 
 const MAX_CHAIN = 8;
+const PRUNE_EVERY = 1000;
 
 function label(r: { id?: string; name?: string; title: string }): string {
   return r.id ?? r.name ?? r.title;
@@ -75,6 +76,8 @@ export class CorrelationEngine {
   private readonly repeat: RepeatMode;
   private readonly maxEntries: number;
   private readonly expressions = new Map<CorrelationRule, (seen: ReadonlySet<number>) => boolean>();
+  private updates = 0;
+  private clock = Number.NEGATIVE_INFINITY;
 
   constructor(correlations: readonly CorrelationRule[], options: CorrelationOptions = {}) {
     this.store = options.store ?? new MemoryStateStore();
@@ -151,6 +154,13 @@ export class CorrelationEngine {
     this.store.close();
   }
 
+  /** Drops expired groups from the store and the cache (event time of the newest event seen). */
+  prune(): number {
+    const removed = this.store.prune(this.clock);
+    this.cache.clear();
+    return removed;
+  }
+
   private groupOf(corr: CorrelationRule, index: number, event: unknown): Array<[string, Scalar]> {
     const ref = corr.rules[index]!;
     return corr.groupBy.map((g) => {
@@ -215,6 +225,9 @@ export class CorrelationEngine {
     const lastHit = state.hits.at(-1)?.[0] ?? now;
     const expires = Math.max(lastHit, state.lastFired ?? 0) + corr.timespanMs;
     this.store.put(corrKey, groupKey, JSON.stringify(state), expires);
+    // Groups that went quiet would otherwise stay forever: every so often drop what expired before the newest event.
+    this.clock = Math.max(this.clock, now);
+    if (++this.updates % PRUNE_EVERY === 0) this.prune();
     return fired ? { rule: corr, group, value, time: now } : null;
   }
 
