@@ -1,4 +1,4 @@
-import { UserInputError } from '../../../core/errors.js';
+import { LimitExceededError, UserInputError } from '../../../core/errors.js';
 
 /**
  * A strict JSON reader for pattern text. JSON.parse hides two things event patterns care about:
@@ -14,8 +14,10 @@ export type JNode =
   | { readonly t: 'lit'; readonly v: boolean | null };
 
 const MAX_DEPTH = 64;
+const MAX_TEXT = 1024 * 1024;
 
 export function parseJsonText(text: string): JNode {
+  if (text.length > MAX_TEXT) throw new LimitExceededError(`event pattern larger than ${MAX_TEXT} characters`);
   let i = 0;
   const fail = (what: string): never => {
     throw new UserInputError(`invalid pattern JSON: ${what} at offset ${i}`);
