@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -309,5 +309,36 @@ describe('replay: the CLI', () => {
     const r = await cli(['--rules', shippedRules, '--input', join(stratus, 'index.json'), '--format', 'xml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown format/);
+  });
+});
+
+describe('replay: SigmaHQ Kubernetes audit rules on the Falco audit trace files', async () => {
+  const set = await loadRuleSet([join(shippedRules, 'rules/application/kubernetes')]);
+  const titleOf = new Map(set.detections.map((r) => [r.id ?? r.title, r.title]));
+  // Every trace file not listed raises nothing (configmaps, deployments created, anonymous namespace, the fuzz input...).
+  const expected: Record<string, string[]> = {
+    'attach_cluster_admin_role.json': ['Kubernetes Rolebinding Modification'],
+    'create_clusterrolebinding.json': ['Kubernetes Rolebinding Modification'],
+    'delete_clusterrolebinding.json': ['Kubernetes Rolebinding Modification'],
+    'create_kube_system_secret.json': ['Kubernetes Secrets Modified or Deleted'],
+    'create_secret.json': ['Kubernetes Secrets Modified or Deleted'],
+    'create_service_account_token_secret.json': ['Kubernetes Secrets Modified or Deleted'],
+    'delete_secret.json': ['Kubernetes Secrets Modified or Deleted'],
+    // `hostPath` is mapped to the pod spec's volumes (the unsensitive-mount trace is a `get`, not a create).
+    'create_nginx_pod_sensitive_mount.json': ['Container With A hostPath Mount Created'],
+    'create_nginx_pod_sensitive_mount_2nd_container.json': ['Container With A hostPath Mount Created'],
+    'create_pod_kube_system_namespace.json': ['Creation Of Pod In System Namespace'],
+    'create_serviceaccount.json': ['New Kubernetes Service Account Created'],
+    'create_serviceaccount_kube_public_namespace.json': ['New Kubernetes Service Account Created'],
+    'create_serviceaccount_kube_system_namespace.json': ['New Kubernetes Service Account Created'],
+    'delete_deployment.json': ['Deployment Deleted From Kubernetes Cluster'],
+    'exec_pod.json': ['Potential Remote Command Execution In Pod Container'],
+  };
+  const files = readdirSync(join(fixtures, 'k8s-audit')).sort();
+  it('has the 47 trace files', () => expect(files).toHaveLength(47));
+  it.each(files)('%s', async (file) => {
+    const m = replayEvents(set, await readEvents(join(fixtures, 'k8s-audit', file)));
+    const titles = [...new Set(m.filter((x) => x.kind === 'sigma').map((x) => titleOf.get(x.rule)))];
+    expect(titles).toEqual(expected[file] ?? []);
   });
 });

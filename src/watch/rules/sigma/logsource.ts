@@ -23,10 +23,20 @@ const CLOUDTRAIL_FIELDS: Record<string, string[]> = {
   'user.name': ['userIdentity.userName'],
 };
 
+/**
+ * SigmaHQ's Kubernetes rules also use two abstract fields that raw audit events do not have: `hostPath` (a pod
+ * mounts a host path) and `capabilities` (a container adds Linux capabilities). They map into the pod spec that a
+ * `create pods` audit event carries at RequestResponse/Request level.
+ */
 const K8S_FIELDS: Record<string, string[]> = {
   src_ip: ['sourceIPs'],
   user_agent: ['userAgent'],
   apiGroup: ['objectRef.apiGroup'],
+  hostPath: ['requestObject.spec.volumes.hostPath.path'],
+  capabilities: [
+    'requestObject.spec.containers.securityContext.capabilities.add',
+    'requestObject.spec.initContainers.securityContext.capabilities.add',
+  ],
 };
 
 /** Falco alerts carry the process in output_fields; Sigma's process_creation names map onto them. */
