@@ -243,6 +243,19 @@ describe('replay: inputs, ordering and output', () => {
     await expect(replay({ rules: [routes], inputs: [write(name, body)] })).rejects.toBeInstanceOf(UserInputError);
   });
 
+  it('a bad NDJSON line is reported with its line number', async () => {
+    const nd = write('bad.ndjson', '{"a":1}\n{"a":2}\nnot json\n');
+    await expect(replay({ rules: [routes], inputs: [nd] })).rejects.toThrow(/bad\.ndjson:3: not JSON/);
+  });
+
+  it('a Sigma file with a broken rule is refused with the file and rule named', async () => {
+    const bad = write(
+      'bad-rule.yml',
+      'title: Broken\nlogsource: {}\ndetection:\n  sel: {a|nope: 1}\n  condition: sel\n',
+    );
+    await expect(loadRuleSet([bad])).rejects.toThrow(/bad-rule\.yml: rule "Broken": .*unknown modifier "nope"/);
+  });
+
   it('an invalid routing pattern is refused with the route named', async () => {
     const bad = write(
       'badroutes.yml',

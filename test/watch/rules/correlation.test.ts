@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../../src/core/errors.js';
 import { CorrelationEngine, type RepeatMode } from '../../../src/watch/rules/sigma/correlation.js';
 import {
   type AnyRule,
@@ -212,6 +213,13 @@ describe('correlation: console-login brute force (shipped rule, real CloudTrail 
       (s) => feed(failure('198.51.100.2'), sec(s), 'aws.cloudtrail').correlations.length,
     );
     expect(n).toEqual([0, 0, 0, 1]);
+  });
+
+  it('a state file that cannot be opened is an UnavailableError naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-corr-'));
+    dirs.push(dir);
+    expect(() => new SqliteStateStore(dir)).toThrow(UnavailableError);
+    expect(() => new SqliteStateStore(dir)).toThrow(/cannot open/);
   });
 
   it('the state store drops expired windows', () => {
