@@ -68,7 +68,8 @@ export async function loadRuleSet(paths: readonly string[], options: SigmaOption
       if (rule.kind === 'detection') {
         sigma.add(rule);
         detections.push(rule);
-      } else correlations.push(rule);
+      } else if (rule.kind === 'filter') sigma.addFilter(rule);
+      else correlations.push(rule);
     }
   }
   new CorrelationEngine(correlations).validate(detections);

@@ -268,3 +268,57 @@ describe('sigma: keywords', () => {
     expect(engineFor(yaml).evaluate({ cmd: 'Set-OabVirtualDirectory' })).toHaveLength(0);
   });
 });
+
+describe('sigma: filters (spec v2 global filters)', () => {
+  it("the specification's example filter parses", () => {
+    const [f] = parseSigmaText(readFileSync(new URL('../spec/filter/filter_1.yml', fixtures), 'utf8'));
+    expect(f).toMatchObject({
+      kind: 'filter',
+      title: 'Filter Administrator account',
+      rules: ['6f3e2987-db24-4c78-a860-b4f4095a7095', 'df0841c0-9846-4e9f-ad8a-7df91571771b'],
+    });
+  });
+  const rules = `title: Delete trail
+id: 11111111-1111-4111-8111-111111111111
+name: delete_trail
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventName: DeleteTrail}
+  condition: sel
+---
+title: Other
+id: 22222222-2222-4222-8222-222222222222
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel: {eventName: DeleteTrail}
+  condition: sel
+---
+title: Our automation deletes trails from the office
+logsource: {product: aws, service: cloudtrail}
+filter:
+  rules: [delete_trail]
+  office:
+    src_ip|cidr: 10.0.0.0/8
+  condition: office
+`;
+  const engine = () => {
+    const e = new SigmaEngine();
+    for (const r of parseSigmaText(rules)) {
+      if (r.kind === 'detection') e.add(r);
+      else if (r.kind === 'filter') e.addFilter(r);
+    }
+    return e;
+  };
+  it('suppresses the named rule when the filter matches (field names mapped for the source)', () => {
+    const hits = engine().evaluate({ eventName: 'DeleteTrail', sourceIPAddress: '10.2.3.4' }, 'aws.cloudtrail');
+    expect(hits.map((h) => h.title)).toEqual(['Other']);
+  });
+  it('leaves the rule alone when the filter does not match', () => {
+    const hits = engine().evaluate({ eventName: 'DeleteTrail', sourceIPAddress: '198.51.100.1' }, 'aws.cloudtrail');
+    expect(hits.map((h) => h.title)).toEqual(['Delete trail', 'Other']);
+  });
+  it('refuses a filter without rules or condition', () => {
+    expect(() => parseSigmaText('title: f\nfilter:\n  sel: {a: 1}\n  condition: sel\n')).toThrow(/filter.rules/);
+    expect(() => parseSigmaText('title: f\nfilter:\n  rules: [x]\n  sel: {a: 1}\n')).toThrow(/filter.condition/);
+  });
+});

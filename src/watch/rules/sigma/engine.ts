@@ -3,7 +3,7 @@ import { compileCondition } from './condition.js';
 import { type CompileContext, compileSearch, type Pred, type Requirement, type Search } from './detection.js';
 import { EventView } from './event.js';
 import { bindingsFor, fieldMapper, type SourceBinding } from './logsource.js';
-import type { SigmaRule } from './rule.js';
+import type { SigmaFilter, SigmaRule } from './rule.js';
 
 export interface SigmaOptions {
   /** Values for `|expand` placeholders (`%name%`). */
@@ -24,7 +24,13 @@ export interface CompiledRule {
 }
 
 /** Compiles one detection rule for one source binding (field names mapped for that source). */
-export function compileRule(rule: SigmaRule, binding: SourceBinding | null, options: SigmaOptions = {}): CompiledRule {
+export function compileRule(
+  rule: SigmaRule,
+  binding: SourceBinding | null,
+  options: SigmaOptions = {},
+  /** Filters naming this rule: compiled with the same binding, applied as `rule and not filter`. */
+  filters: readonly SigmaFilter[] = [],
+): CompiledRule {
   const unresolved = new Set<string>();
   const ctx: CompileContext = {
     placeholders: options.placeholders ?? {},
@@ -44,9 +50,31 @@ export function compileRule(rule: SigmaRule, binding: SourceBinding | null, opti
             pred: (ev: EventView) => conds.some((x) => x.pred(ev)),
             requirements: [],
           };
-    return { rule, pred: c.pred, requirements: c.requirements, unresolvedPlaceholders: [...unresolved] };
+    const excluded = filters.map((f) => compileFilter(f, ctx));
+    const base = c.pred;
+    const pred: Pred =
+      excluded.length === 0
+        ? base
+        : (ev) => {
+            if (!base(ev)) return false;
+            for (const x of excluded) if (x(ev)) return false;
+            return true;
+          };
+    return { rule, pred, requirements: c.requirements, unresolvedPlaceholders: [...unresolved] };
   } catch (err) {
     if (err instanceof UserInputError) throw new UserInputError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+function compileFilter(filter: SigmaFilter, ctx: CompileContext): Pred {
+  try {
+    const searches = new Map<string, Search>();
+    for (const [name, def] of Object.entries(filter.detection)) searches.set(name, compileSearch(name, def, ctx));
+    const conds = filter.conditions.map((c) => compileCondition(c, searches).pred);
+    return (ev) => conds.some((p) => p(ev));
+  } catch (err) {
+    if (err instanceof UserInputError) throw new UserInputError(`filter "${filter.title}": ${err.message}`);
     throw err;
   }
 }
@@ -122,21 +150,39 @@ export class RuleIndex {
  */
 export class SigmaEngine {
   private readonly rules: SigmaRule[] = [];
+  private readonly filters: SigmaFilter[] = [];
   private bySource: Map<string, RuleIndex> | null = null;
   private unbound: RuleIndex | null = null;
-  private readonly compiled: CompiledRule[] = [];
+  private compiled: CompiledRule[] = [];
 
   constructor(private readonly options: SigmaOptions = {}) {}
 
   add(rule: SigmaRule): CompiledRule {
     // Compile every binding now so that a bad rule fails at load time, not on the first event.
-    const unbound = compileRule(rule, null, this.options);
-    for (const b of bindingsFor(rule.logsource)) compileRule(rule, b, this.options);
+    const unbound = compileRule(rule, null, this.options, this.filtersFor(rule));
+    for (const b of bindingsFor(rule.logsource)) compileRule(rule, b, this.options, this.filtersFor(rule));
     this.rules.push(rule);
     this.compiled.push(unbound);
     this.bySource = null;
     this.unbound = null;
     return unbound;
+  }
+
+  /** Adds a Sigma filter; it tunes the rules it names, whether they were added before or after it. */
+  addFilter(filter: SigmaFilter): void {
+    compileFilter(filter, {
+      placeholders: this.options.placeholders ?? {},
+      unresolved: new Set(),
+      mapField: (f) => [f],
+      nullMatchesMissing: this.options.nullMatchesMissing ?? true,
+    });
+    this.filters.push(filter);
+    this.bySource = null;
+    this.unbound = null;
+  }
+
+  private filtersFor(rule: SigmaRule): SigmaFilter[] {
+    return this.filters.filter((f) => f.rules.some((r) => r === rule.id || r === rule.name));
   }
 
   get size(): number {
@@ -152,10 +198,11 @@ export class SigmaEngine {
 
   private build(): void {
     const groups = new Map<string, CompiledRule[]>();
+    this.compiled = this.rules.map((r) => compileRule(r, null, this.options, this.filtersFor(r)));
     for (const rule of this.rules) {
       for (const b of bindingsFor(rule.logsource)) {
         const list = groups.get(b.source) ?? [];
-        list.push(compileRule(rule, b, this.options));
+        list.push(compileRule(rule, b, this.options, this.filtersFor(rule)));
         groups.set(b.source, list);
       }
     }

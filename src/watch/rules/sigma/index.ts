@@ -9,6 +9,7 @@ export {
   parseSigmaText,
   parseTimespan,
   ruleLabel,
+  type SigmaFilter,
   type SigmaRule,
 } from './rule.js';
 export { compileWildcard } from './wildcard.js';

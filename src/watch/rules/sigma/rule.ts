@@ -59,7 +59,20 @@ export interface CorrelationRule {
   readonly file?: string;
 }
 
-export type AnyRule = SigmaRule | CorrelationRule;
+/** Sigma filter (spec v2): extra exclusions for the listed rules, applied as `rule and not filter`. */
+export interface SigmaFilter {
+  readonly kind: 'filter';
+  readonly id?: string;
+  readonly title: string;
+  readonly logsource: LogSource;
+  /** Rule ids or names the filter tunes. */
+  readonly rules: readonly string[];
+  readonly detection: Readonly<Record<string, unknown>>;
+  readonly conditions: readonly string[];
+  readonly file?: string;
+}
+
+export type AnyRule = SigmaRule | CorrelationRule | SigmaFilter;
 
 const MAX_TEXT = 4 * 1024 * 1024;
 const LEVELS = new Set(['informational', 'low', 'medium', 'high', 'critical']);
@@ -109,6 +122,13 @@ function parseDoc(doc: unknown, where: string, file: string | undefined): AnyRul
   const author = typeof doc.author === 'string' ? doc.author : undefined;
   if (doc.correlation !== undefined)
     return parseCorrelation(doc.correlation, { id, name, title, level, author, at, file });
+  if (doc.filter !== undefined)
+    return parseFilter(doc, {
+      ...(id !== undefined ? { id } : {}),
+      title,
+      at,
+      ...(file !== undefined ? { file } : {}),
+    });
   // sigma-rust and pySigma accept an empty `logsource:`; it then applies to any source.
   const ls = doc.logsource ?? {};
   if (!isMap(ls)) throw new UserInputError(`${at}: logsource must be a mapping`);
@@ -140,6 +160,40 @@ function parseDoc(doc: unknown, where: string, file: string | undefined): AnyRul
     detection,
     conditions: conditions as string[],
     ...(file !== undefined ? { file } : {}),
+  };
+}
+
+function parseFilter(
+  doc: Record<string, unknown>,
+  h: { id?: string; title: string; at: string; file?: string },
+): SigmaFilter {
+  const f = doc.filter;
+  if (!isMap(f)) throw new UserInputError(`${h.at}: filter must be a mapping`);
+  const rules = typeof f.rules === 'string' ? [f.rules] : f.rules;
+  if (!Array.isArray(rules) || rules.length === 0 || !rules.every((r) => typeof r === 'string')) {
+    throw new UserInputError(`${h.at}: filter.rules must list rule ids or names`);
+  }
+  const cond = f.condition;
+  const conditions = typeof cond === 'string' ? [cond] : Array.isArray(cond) ? cond : null;
+  if (!conditions || conditions.length === 0 || !conditions.every((c) => typeof c === 'string')) {
+    throw new UserInputError(`${h.at}: filter.condition must be a string or a list of strings`);
+  }
+  const detection = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'rules' && k !== 'condition'));
+  if (Object.keys(detection).length === 0) throw new UserInputError(`${h.at}: filter has no selection`);
+  const ls = isMap(doc.logsource) ? doc.logsource : {};
+  return {
+    kind: 'filter',
+    ...(h.id !== undefined ? { id: h.id } : {}),
+    title: h.title,
+    logsource: {
+      ...(typeof ls.product === 'string' ? { product: ls.product } : {}),
+      ...(typeof ls.category === 'string' ? { category: ls.category } : {}),
+      ...(typeof ls.service === 'string' ? { service: ls.service } : {}),
+    },
+    rules: rules as string[],
+    detection,
+    conditions: conditions as string[],
+    ...(h.file !== undefined ? { file: h.file } : {}),
   };
 }
 
