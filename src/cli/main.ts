@@ -5,6 +5,7 @@ import { register as registerCheck } from './check.js';
 import { register as registerRules } from './rules.js';
 import { register as registerSbom } from './sbom.js';
 import { register as registerScan } from './scan.js';
+import { register as registerWatchReplay } from './watch-replay.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSbom(program);
   registerCheck(program);
   registerRules(program);
+  registerWatchReplay(program);
   return program;
 }
 

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { UserInputError } from '../core/errors.js';
+import { replay } from '../watch/replay.js';
+
+/** The `watch` command group, created by whichever watch command registers first. */
+function watchGroup(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'watch') ??
+    program
+      .command('watch')
+      .description('Collect, route and detect on events (CloudTrail, Kubernetes audit, Falco, egress proxy)')
+  );
+}
+
+/** `palisade watch replay`: offline rule testing; one JSON line per match. */
+export function register(program: Command): void {
+  watchGroup(program)
+    .command('replay')
+    .description('Run events from files through routing patterns, Sigma rules and correlations, in event-time order')
+    .requiredOption('--rules <paths...>', 'routing YAML files and Sigma rule files or directories')
+    .requiredOption('--input <paths...>', 'CloudTrail {"Records":[…]} files (.gz too), NDJSON or JSON arrays')
+    .option('--format <format>', 'output format (json: one JSON line per match)', 'json')
+    .option('--placeholder <name=values...>', 'values for Sigma %name% placeholders, comma-separated', [])
+    .action(async (opts: { rules: string[]; input: string[]; format: string; placeholder: string[] }) => {
+      if (opts.format !== 'json') throw new UserInputError(`--format: unknown format "${opts.format}" (json)`);
+      const placeholders: Record<string, string[]> = {};
+      for (const p of opts.placeholder) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new UserInputError(`--placeholder: expected name=value[,value...], got "${p}"`);
+        placeholders[p.slice(0, eq)] = p
+          .slice(eq + 1)
+          .split(',')
+          .filter(Boolean);
+      }
+      const matches = await replay({ rules: opts.rules, inputs: opts.input, placeholders });
+      for (const m of matches) process.stdout.write(`${JSON.stringify(m)}\n`);
+    });
+}
