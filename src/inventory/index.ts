@@ -4,7 +4,6 @@ import { apkInstalled } from './apk.js';
 import { type Collected, InventoryCollector } from './collect.js';
 import { dpkgInfoList, dpkgStatus, dpkgStatusDMd5sums } from './dpkg.js';
 import { ecosystemOf, purlOf } from './ecosystem.js';
-import { osRelease } from './os-release.js';
 import { cargoLockAnalyzer } from './lang/cargo-lock.js';
 import { composerAnalyzer } from './lang/composer.js';
 import { dotnetDepsAnalyzer } from './lang/dotnet-deps.js';
@@ -18,6 +17,7 @@ import { pythonPackageAnalyzer } from './lang/python.js';
 import { rubyGemspecAnalyzer } from './lang/ruby-gemspec.js';
 import { rustBinaryAnalyzer } from './lang/rust-binary.js';
 import { yarnLockAnalyzer } from './lang/yarn-lock.js';
+import { osRelease } from './os-release.js';
 import { rpmDatabase } from './rpm/analyzer.js';
 
 export type { Analyzer, AnalyzerResult, FileInput } from './analyzer.js';

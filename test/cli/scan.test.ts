@@ -28,11 +28,21 @@ async function scanJson(target: string, ...flags: string[]): Promise<{ code: num
 describe('palisade scan: malware through a real clamd, secrets, image configuration', () => {
   it('the planted image: EICAR and both custom signatures in the right layers, a deleted copy, an archive, a file too large', async () => {
     const dir = testImage('planted');
-    const { code, json } = await scanJson(`oci:${dir}/oci:planted2`, '--clamd', clamd.tcp, '--clamd-stream-max', String(clamd.streamMax), '--fail-on', 'critical');
+    const { code, json } = await scanJson(
+      `oci:${dir}/oci:planted2`,
+      '--clamd',
+      clamd.tcp,
+      '--clamd-stream-max',
+      String(clamd.streamMax),
+      '--fail-on',
+      'critical',
+    );
     expect(code).toBe(1);
     expect(json.verdict.pass).toBe(false);
     const [, planted, deleting] = json.image.layers;
-    const malware = json.findings.filter((f) => f.kind === 'malware' || f.kind === 'not-scanned').map((f) => [f.id, f.path, f.layer]);
+    const malware = json.findings
+      .filter((f) => f.kind === 'malware' || f.kind === 'not-scanned')
+      .map((f) => [f.id, f.path, f.layer]);
     expect(malware.sort()).toEqual(
       [
         [SIGNATURES.eicar, 'opt/malware/bundle.tar.gz', planted],
@@ -44,7 +54,8 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
       ].sort(),
     );
     expect(deleting).toBeDefined();
-    for (const f of json.findings.filter((f) => f.kind === 'malware')) expect([f.nist, f.pci]).toEqual(['3.1.3', ['5.2.1', '5.2.2', '5.3.2']]);
+    for (const f of json.findings.filter((f) => f.kind === 'malware'))
+      expect([f.nist, f.pci]).toEqual(['3.1.3', ['5.2.1', '5.2.2', '5.3.2']]);
   });
 
   it('the AWS documentation key pair planted in the image is found and masked in every output format', async () => {
@@ -67,7 +78,15 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
 
   it('the clean Debian image has zero secret findings and zero malware detections', async () => {
     const dir = testImage('debian');
-    const { code, json } = await scanJson(`oci:${dir}/oci:bookworm`, '--scanners', 'secret,malware', '--clamd', clamd.unix, '--fail-on', 'low');
+    const { code, json } = await scanJson(
+      `oci:${dir}/oci:bookworm`,
+      '--scanners',
+      'secret,malware',
+      '--clamd',
+      clamd.unix,
+      '--fail-on',
+      'low',
+    );
     expect(json.findings.filter((f) => f.kind !== 'not-scanned')).toEqual([]);
     expect(code).toBe(0);
   });
@@ -78,7 +97,15 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
     const r = await palisade(['scan', `oci:${dir}/oci:bookworm`, '--clamd', `tcp://127.0.0.1:${port}`, '-q']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`palisade: clamd at tcp://127.0.0.1:${port} is unreachable: ECONNREFUSED`);
-    const ok = await palisade(['scan', `oci:${dir}/oci:bookworm`, '--clamd', `tcp://127.0.0.1:${port}`, '--scanners', 'secret', '-q']);
+    const ok = await palisade([
+      'scan',
+      `oci:${dir}/oci:bookworm`,
+      '--clamd',
+      `tcp://127.0.0.1:${port}`,
+      '--scanners',
+      'secret',
+      '-q',
+    ]);
     expect(ok.code).toBe(0);
   });
 });
