@@ -45,6 +45,8 @@ export function toSarif(findings: readonly Finding[], opts: SarifOptions): Recor
       f.package
         ? `Package ${f.package} ${f.installedVersion ?? ''}${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ''}.`
         : '',
+      typeof f.match === 'string' ? `Match: ${f.match}.` : '',
+      typeof f.detail === 'string' ? `${f.detail}.` : '',
       f.layer ? `Layer ${f.layer}.` : '',
     ]
       .filter(Boolean)
