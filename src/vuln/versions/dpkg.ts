@@ -1,0 +1,116 @@
+import type { Cmp } from './types.js';
+import { compareDigits, isDigitCode, makeComparator } from './util.js';
+
+/** A Debian version `[epoch:]upstream[-revision]` (deb-version(7)). */
+export interface DpkgVersion {
+  readonly epoch: number;
+  readonly upstream: string;
+  readonly revision: string;
+}
+
+export type DpkgProblem = { severity: 'error' | 'warning'; message: string };
+
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+const UPSTREAM_EXTRA = new Set(['.', '-', '+', '~', ':']);
+const REVISION_EXTRA = new Set(['.', '+', '~']);
+
+/**
+ * Splits a version the way dpkg's parseversion() does: outer whitespace stripped, epoch before
+ * the first ':', revision after the last '-'. Errors make dpkg refuse the version; warnings
+ * (bad characters, upstream not starting with a digit) it still compares, so do we.
+ */
+export function checkDpkgVersion(input: string): { version: DpkgVersion | null; problem: DpkgProblem | null } {
+  const s = input.trim();
+  const err = (message: string) => ({ version: null, problem: { severity: 'error' as const, message } });
+  if (s.length === 0) return err('version string is empty');
+  if (/\s/.test(s)) return err('version string has embedded spaces');
+  let epoch = 0;
+  let rest = s;
+  const colon = s.indexOf(':');
+  if (colon >= 0) {
+    const e = s.slice(0, colon);
+    if (e.length === 0) return err('epoch in version is empty');
+    for (let i = 0; i < e.length; i++) if (!isDigitCode(e.charCodeAt(i))) return err('epoch in version is not number');
+    epoch = Number(e);
+    if (!Number.isSafeInteger(epoch) || epoch > 2147483647) return err('epoch in version is too big');
+    rest = s.slice(colon + 1);
+    if (rest.length === 0) return err('nothing after colon in version number');
+  }
+  let upstream = rest;
+  let revision = '';
+  const dash = rest.lastIndexOf('-');
+  if (dash >= 0) {
+    upstream = rest.slice(0, dash);
+    revision = rest.slice(dash + 1);
+    if (revision.length === 0) return err('revision number is empty');
+  }
+  if (upstream.length === 0) return err('version number is empty');
+  const version: DpkgVersion = { epoch, upstream, revision };
+  const warn = (message: string) => ({ version, problem: { severity: 'warning' as const, message } });
+  if (!isDigitCode(upstream.charCodeAt(0))) return warn('version number does not start with digit');
+  for (const ch of upstream) {
+    const c = ch.charCodeAt(0);
+    if (!isDigitCode(c) && !isAlpha(c) && !UPSTREAM_EXTRA.has(ch)) return warn('invalid character in version number');
+  }
+  for (const ch of revision) {
+    const c = ch.charCodeAt(0);
+    if (!isDigitCode(c) && !isAlpha(c) && !REVISION_EXTRA.has(ch)) return warn('invalid character in revision number');
+  }
+  return { version, problem: null };
+}
+
+/** dpkg's character weight in the non-digit part: '~' before end, letters before other symbols. */
+function order(s: string, i: number): number {
+  if (i >= s.length) return 0;
+  const c = s.charCodeAt(i);
+  if (isDigitCode(c)) return 0;
+  if (isAlpha(c)) return c;
+  if (c === 126) return -1;
+  return c + 256;
+}
+
+/** dpkg's verrevcmp(): alternating non-digit (weighted lexical) and digit (numeric) runs. */
+export function compareDpkgPart(a: string, b: string): Cmp {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    while ((i < a.length && !isDigitCode(a.charCodeAt(i))) || (j < b.length && !isDigitCode(b.charCodeAt(j)))) {
+      const d = order(a, i) - order(b, j);
+      if (d !== 0) return d < 0 ? -1 : 1;
+      i++;
+      j++;
+    }
+    const si = i;
+    const sj = j;
+    while (i < a.length && isDigitCode(a.charCodeAt(i))) i++;
+    while (j < b.length && isDigitCode(b.charCodeAt(j))) j++;
+    const d = compareDigits(a.slice(si, i), b.slice(sj, j));
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The lexical half of verrevcmp applied to a whole string: digits weigh 0, '~' sorts first. */
+export function compareDpkgString(a: string, b: string): Cmp {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = order(a, i) - order(b, i);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+export function compareDpkgVersions(a: DpkgVersion, b: DpkgVersion): Cmp {
+  if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
+  return compareDpkgPart(a.upstream, b.upstream) || compareDpkgPart(a.revision, b.revision);
+}
+
+export const dpkg = makeComparator<DpkgVersion>(
+  'dpkg',
+  (v) => checkDpkgVersion(v).version,
+  compareDpkgVersions,
+  (v) => checkDpkgVersion(v).problem === null,
+);

@@ -1,0 +1,108 @@
+import type { Cmp } from './types.js';
+import { compareDigits, makeComparator } from './util.js';
+
+/** An RPM `[epoch:]version[-release]`; a missing epoch is 0, a missing release is null. */
+export interface RpmVersion {
+  readonly epoch: string;
+  readonly version: string;
+  readonly release: string | null;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * rpmvercmp() of rpm 4.18: compares alternating digit and letter segments; other characters
+ * (including all non-ASCII ones) only separate; `~` sorts before anything, even the end;
+ * `^` sorts after the end but before any further segment.
+ */
+export function rpmvercmp(a: string, b: string): Cmp {
+  if (a === b) return 0;
+  let i = 0;
+  let j = 0;
+  const skip = (s: string, k: number): number => {
+    while (k < s.length) {
+      const c = s.charCodeAt(k);
+      if (isDigit(c) || isAlpha(c) || c === 126 || c === 94) break;
+      k++;
+    }
+    return k;
+  };
+  while (i < a.length || j < b.length) {
+    i = skip(a, i);
+    j = skip(b, j);
+    const ca = i < a.length ? a.charCodeAt(i) : 0;
+    const cb = j < b.length ? b.charCodeAt(j) : 0;
+    if (ca === 126 || cb === 126) {
+      if (ca !== 126) return 1;
+      if (cb !== 126) return -1;
+      i++;
+      j++;
+      continue;
+    }
+    if (ca === 94 || cb === 94) {
+      if (ca === 0) return -1;
+      if (cb === 0) return 1;
+      if (ca !== 94) return 1;
+      if (cb !== 94) return -1;
+      i++;
+      j++;
+      continue;
+    }
+    if (ca === 0 || cb === 0) break;
+    const si = i;
+    const sj = j;
+    const numeric = isDigit(ca);
+    const cls = numeric ? isDigit : isAlpha;
+    while (i < a.length && cls(a.charCodeAt(i))) i++;
+    while (j < b.length && cls(b.charCodeAt(j))) j++;
+    // A numeric segment is newer than an alphabetic one.
+    if (j === sj) return numeric ? 1 : -1;
+    const x = a.slice(si, i);
+    const y = b.slice(sj, j);
+    const rc = numeric ? compareDigits(x, y) : x < y ? -1 : x > y ? 1 : 0;
+    if (rc !== 0) return rc;
+  }
+  const endA = i >= a.length;
+  const endB = j >= b.length;
+  if (endA && endB) return 0;
+  return endA ? -1 : 1;
+}
+
+/**
+ * Splits like rpm's parseEVR(): the epoch is a run of digits before ':', the release follows
+ * the last '-'. Empty strings and embedded whitespace are rejected.
+ */
+export function parseRpmEvr(input: string): RpmVersion | null {
+  if (input.length === 0 || /\s/.test(input)) return null;
+  let k = 0;
+  while (k < input.length && isDigit(input.charCodeAt(k))) k++;
+  let epoch = '0';
+  let rest = input;
+  if (input.charCodeAt(k) === 58 /* : */) {
+    epoch = k === 0 ? '0' : input.slice(0, k);
+    rest = input.slice(k + 1);
+  }
+  const dash = rest.lastIndexOf('-');
+  const version = dash >= 0 ? rest.slice(0, dash) : rest;
+  const release = dash >= 0 ? rest.slice(dash + 1) : null;
+  if (version.length === 0) return null;
+  return { epoch, version, release };
+}
+
+/** rpmverCmp() of rpm 4.18: epoch, version, release; with equal versions a release beats none. */
+export function compareRpmVersions(a: RpmVersion, b: RpmVersion): Cmp {
+  const e = rpmvercmp(a.epoch, b.epoch);
+  if (e !== 0) return e;
+  const v = rpmvercmp(a.version, b.version);
+  if (v !== 0) return v;
+  if (a.release !== null && b.release !== null) return rpmvercmp(a.release, b.release);
+  if (a.release !== null) return 1;
+  return b.release !== null ? -1 : 0;
+}
+
+export const rpm = makeComparator<RpmVersion>('rpm', parseRpmEvr, compareRpmVersions);
