@@ -94,7 +94,9 @@ function tokenize(s: string): Token[] {
       const start = i;
       while (i < s.length && isHex(s.charCodeAt(i))) i++;
       tokens.push(
-        i === start ? { type: INVALID, text: '', suffix: 0 } : { type: COMMIT_HASH, text: s.slice(start, i), suffix: 0 },
+        i === start
+          ? { type: INVALID, text: '', suffix: 0 }
+          : { type: COMMIT_HASH, text: s.slice(start, i), suffix: 0 },
       );
     } else if (c === 45 /* - */) {
       if (prev >= REVISION_NO || s.charCodeAt(i + 1) !== 114 /* r */) {
@@ -193,7 +195,17 @@ const LENIENT_NUMBERS = /^(?:\d+\.?)*/;
 const LENIENT_SUFFIX = /_(alpha|beta|pre|rc|cvs|svn|git|hg|p)(\d*)/g;
 const LENIENT_HASH = /^~[0-9a-f]+/;
 const LENIENT_BUILD = /^-r(\d*)/;
-const LENIENT_WEIGHT: Record<string, number> = { alpha: 0, beta: 1, pre: 2, rc: 3, cvs: 5, svn: 6, git: 7, hg: 8, p: 9 };
+const LENIENT_WEIGHT: Record<string, number> = {
+  alpha: 0,
+  beta: 1,
+  pre: 2,
+  rc: 3,
+  cvs: 5,
+  svn: 6,
+  git: 7,
+  hg: 8,
+  p: 9,
+};
 
 interface Lenient {
   readonly numbers: string[];

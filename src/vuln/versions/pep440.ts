@@ -97,7 +97,16 @@ export function comparePep440(a: Pep440Version, b: Pep440Version): Cmp {
     v.pre ? [1, PRE_RANK[v.pre[0]], v.pre[1]] : v.post === null && v.dev !== null ? [0, 0, '0'] : [2, 0, '0'];
   const pa = preKey(a);
   const pb = preKey(b);
-  r = pa[0] !== pb[0] ? (pa[0] < pb[0] ? -1 : 1) : pa[1] !== pb[1] ? (pa[1] < pb[1] ? -1 : 1) : compareDigits(pa[2], pb[2]);
+  r =
+    pa[0] !== pb[0]
+      ? pa[0] < pb[0]
+        ? -1
+        : 1
+      : pa[1] !== pb[1]
+        ? pa[1] < pb[1]
+          ? -1
+          : 1
+        : compareDigits(pa[2], pb[2]);
   if (r !== 0) return r;
   // Post-release: none sorts first.
   if (a.post !== b.post) {
@@ -323,7 +332,11 @@ function filterWith(
   return finals.length === 0 && explicit === null ? pres : finals;
 }
 
-export function specifierFilter(spec: Pep440Specifier, versions: readonly string[], prereleases: boolean | null = null): string[] {
+export function specifierFilter(
+  spec: Pep440Specifier,
+  versions: readonly string[],
+  prereleases: boolean | null = null,
+): string[] {
   const explicit = prereleases ?? (specifierWantsPrereleases(spec) ? true : spec.prereleases);
   return filterWith(versions, (v, raw) => holdsOrArbitrary(v, spec, raw), explicit);
 }
