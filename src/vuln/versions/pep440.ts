@@ -138,7 +138,65 @@ export function comparePep440(a: Pep440Version, b: Pep440Version): Cmp {
   return a.local.length === b.local.length ? 0 : a.local.length < b.local.length ? -1 : 1;
 }
 
-export const pep440 = makeComparator<Pep440Version>('pep440', parsePep440, comparePep440);
+/**
+ * A pre-PEP 440 version (`0.1-bulbasaur`, `2004d`), as packaging < 22 read it (LegacyVersion):
+ * runs of digits (zero-padded) and words, with `pre`/`rc` -> `c` and `dev` -> `@`. Old PyPI
+ * releases and advisories still use such strings; they sort below every PEP 440 version.
+ */
+export interface LegacyVersion {
+  readonly legacy: readonly string[];
+}
+
+export type PypiVersion = Pep440Version | LegacyVersion;
+
+const LEGACY_SPLIT = /(\d+|[a-z]+|\.|-)/;
+const LEGACY_MAP: Record<string, string> = { pre: 'c', preview: 'c', '-': 'final-', rc: 'c', dev: '@' };
+
+export function parseLegacy(input: string): LegacyVersion | null {
+  const s = input.trim().toLowerCase();
+  if (s.length === 0) return null;
+  const parts: string[] = [];
+  const raw = s.split(LEGACY_SPLIT);
+  raw.push('*final*');
+  for (const piece of raw) {
+    let part = piece === '*final*' ? '*final' : (LEGACY_MAP[piece] ?? piece);
+    if (part === '' || part === '.') continue;
+    if (part !== '*final') part = /^[0-9]/.test(part) ? part.padStart(8, '0') : `*${part}`;
+    if (part.startsWith('*')) {
+      if (part < '*final') while (parts.length > 0 && parts[parts.length - 1] === '*final-') parts.pop();
+      while (parts.length > 0 && parts[parts.length - 1] === '00000000') parts.pop();
+    }
+    parts.push(part);
+  }
+  return { legacy: parts };
+}
+
+function isLegacy(v: PypiVersion): v is LegacyVersion {
+  return 'legacy' in v;
+}
+
+export function comparePypi(a: PypiVersion, b: PypiVersion): Cmp {
+  if (isLegacy(a) || isLegacy(b)) {
+    if (!isLegacy(a)) return 1;
+    if (!isLegacy(b)) return -1;
+    const n = Math.min(a.legacy.length, b.legacy.length);
+    for (let i = 0; i < n; i++) {
+      const x = a.legacy[i]!;
+      const y = b.legacy[i]!;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.legacy.length === b.legacy.length ? 0 : a.legacy.length < b.legacy.length ? -1 : 1;
+  }
+  return comparePep440(a, b);
+}
+
+/** PyPI ordering: PEP 440, with legacy strings below (parse), `valid` meaning PEP 440 proper. */
+export const pep440 = makeComparator<PypiVersion>(
+  'pep440',
+  (v) => parsePep440(v) ?? parseLegacy(v),
+  comparePypi,
+  (v) => parsePep440(v) !== null,
+);
 
 // --- specifiers ---------------------------------------------------------------------------
 
