@@ -45,10 +45,12 @@ type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
 interface Event {
   readonly kind: Kind;
   readonly version: string;
+  /** The parsed version; null for `introduced: "0"` and `limit: "*"` (the two ends). */
+  readonly parsed: unknown;
 }
 
 /** The one event an OSV event object holds (the schema allows exactly one key). */
-function eventOf(e: OsvEvent): Event | null {
+function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
   if (typeof e.introduced === 'string') return { kind: 'introduced', version: e.introduced };
   if (typeof e.fixed === 'string') return { kind: 'fixed', version: e.fixed };
   if (typeof e.last_affected === 'string') return { kind: 'last_affected', version: e.last_affected };
@@ -59,28 +61,45 @@ function eventOf(e: OsvEvent): Event | null {
 function isZero(e: Event): boolean {
   return e.kind === 'introduced' && e.version === '0';
 }
+function isStar(e: Event): boolean {
+  return e.kind === 'limit' && e.version === '*';
+}
+
+/** Sorted, parsed events per range object and comparator: a record is walked many times. */
+const prepared = new WeakMap<OsvRange, Map<Comparator, Event[]>>();
 
 /**
  * Events sorted by version as the spec requires (`introduced: "0"` first). Events whose version
  * the scheme cannot read are dropped: they cannot be placed on the line.
  */
-function sortedEvents(events: readonly OsvEvent[], cmp: Comparator): Event[] {
+function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
+  let byCmp = prepared.get(range);
+  const hit = byCmp?.get(cmp);
+  if (hit) return hit;
   const out: Event[] = [];
-  for (const raw of events) {
-    const e = eventOf(raw);
+  for (const raw of range.events as unknown[]) {
+    const e = raw && typeof raw === 'object' ? eventOf(raw as OsvEvent) : null;
     if (!e) continue;
-    if (isZero(e) || (e.kind === 'limit' && e.version === '*') || cmp.parse(e.version) !== null) out.push(e);
+    const end = (e.kind === 'introduced' && e.version === '0') || (e.kind === 'limit' && e.version === '*');
+    const parsed = end ? null : cmp.parse(e.version);
+    if (end || parsed !== null) out.push({ ...e, parsed });
   }
-  return out.sort((x, y) => {
+  out.sort((x, y) => {
     if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
-    if (x.version === '*' || y.version === '*') return x.version === y.version ? 0 : x.version === '*' ? 1 : -1;
-    return cmp.compareParsed(cmp.parse(x.version), cmp.parse(y.version));
+    if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
+    return cmp.compareParsed(x.parsed, y.parsed);
   });
+  if (!byCmp) {
+    byCmp = new Map();
+    prepared.set(range, byCmp);
+  }
+  byCmp.set(cmp, out);
+  return out;
 }
 
 /** Compares the installed (parsed) version with an event's version. */
 function vs(installed: unknown, e: Event, cmp: Comparator): number {
-  return cmp.compareParsed(installed, cmp.parse(e.version));
+  return cmp.compareParsed(installed, e.parsed);
 }
 
 /**
@@ -90,8 +109,14 @@ function vs(installed: unknown, e: Event, cmp: Comparator): number {
  */
 function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { closedBy: number } | null {
   // limit: an upper bound for the whole range ("*" = none).
-  const limits = events.filter((e) => e.kind === 'limit');
-  if (limits.length > 0 && !limits.some((l) => l.version === '*' || vs(installed, l, cmp) < 0)) return null;
+  let limited = false;
+  let underLimit = false;
+  for (const e of events) {
+    if (e.kind !== 'limit') continue;
+    limited = true;
+    if (isStar(e) || vs(installed, e, cmp) < 0) underLimit = true;
+  }
+  if (limited && !underLimit) return null;
   let affected = false;
   let i = 0;
   for (; i < events.length; i++) {
@@ -118,11 +143,15 @@ function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { 
 
 function rangesToCheck(affected: OsvAffected): OsvRange[] {
   // GIT ranges are commit hashes: they say nothing about package versions.
-  return (affected.ranges ?? []).filter((r) => r.type === 'ECOSYSTEM' || r.type === 'SEMVER');
+  // Records come from outside: anything not shaped like the schema is skipped, never thrown on.
+  if (!Array.isArray(affected.ranges)) return [];
+  return affected.ranges.filter((r) => r && (r.type === 'ECOSYSTEM' || r.type === 'SEMVER') && Array.isArray(r.events));
 }
 
 function inVersionList(version: string, installed: unknown, affected: OsvAffected, cmp: Comparator): boolean {
-  for (const v of affected.versions ?? []) {
+  if (!Array.isArray(affected.versions)) return false;
+  for (const v of affected.versions) {
+    if (typeof v !== 'string') continue;
     if (v === version) return true;
     if (installed !== null) {
       const p = cmp.parse(v);
@@ -144,7 +173,7 @@ export function isAffected(version: string, affected: OsvAffected, cmp: Comparat
   if (inVersionList(version, installed, affected, cmp)) return true;
   if (installed === null) return false;
   for (const range of rangesToCheck(affected)) {
-    if (walk(installed, sortedEvents(range.events ?? [], cmp), cmp)) return true;
+    if (walk(installed, sortedEvents(range, cmp), cmp)) return true;
   }
   return false;
 }
@@ -159,7 +188,7 @@ export function fixedVersions(version: string, affected: OsvAffected, cmp: Compa
   if (installed === null) return [];
   const found = new Set<string>();
   for (const range of rangesToCheck(affected)) {
-    const events = sortedEvents(range.events ?? [], cmp);
+    const events = sortedEvents(range, cmp);
     const hit = walk(installed, events, cmp);
     if (hit && hit.closedBy >= 0 && events[hit.closedBy]!.kind === 'fixed') found.add(events[hit.closedBy]!.version);
   }
@@ -185,6 +214,7 @@ export function ecosystemMatches(recordEcosystem: string, queryEcosystem: string
 
 /** Whether an `affected[]` entry names the queried package (by name, source or origin name). */
 export function packageMatches(affected: OsvAffected, query: PackageQuery): boolean {
+  if (!affected || typeof affected !== 'object') return false;
   const eco = affected.package?.ecosystem;
   const name = affected.package?.name;
   if (typeof eco !== 'string' || typeof name !== 'string') return false;
@@ -228,7 +258,8 @@ export function matchAffected(affected: readonly OsvAffected[], query: PackageQu
     // No ordering known (GIT, an ecosystem we do not model): only an explicitly listed version
     // can match, by its exact string.
     const listed = affected.filter(
-      (a) => packageMatches(a, query) && (version === '' || (a.versions ?? []).includes(version)),
+      (a) =>
+        packageMatches(a, query) && (version === '' || (Array.isArray(a.versions) && a.versions.includes(version))),
     );
     return listed.length === 0
       ? null

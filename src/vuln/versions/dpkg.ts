@@ -1,5 +1,5 @@
 import type { Cmp } from './types.js';
-import { compareDigits, isDigitCode, makeComparator } from './util.js';
+import { isDigitCode, makeComparator } from './util.js';
 
 /** A Debian version `[epoch:]upstream[-revision]` (deb-version(7)). */
 export interface DpkgVersion {
@@ -83,12 +83,18 @@ export function compareDpkgPart(a: string, b: string): Cmp {
       i++;
       j++;
     }
+    // Numeric runs, compared in place (no substrings): skip zeros, longer run wins, then digits.
+    while (i < a.length && a.charCodeAt(i) === 48) i++;
+    while (j < b.length && b.charCodeAt(j) === 48) j++;
     const si = i;
     const sj = j;
     while (i < a.length && isDigitCode(a.charCodeAt(i))) i++;
     while (j < b.length && isDigitCode(b.charCodeAt(j))) j++;
-    const d = compareDigits(a.slice(si, i), b.slice(sj, j));
-    if (d !== 0) return d;
+    if (i - si !== j - sj) return i - si < j - sj ? -1 : 1;
+    for (let k = 0; k < i - si; k++) {
+      const d = a.charCodeAt(si + k) - b.charCodeAt(sj + k);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import type { Cmp } from './types.js';
-import { compareDigits, makeComparator } from './util.js';
+import { makeComparator } from './util.js';
 
 /** An RPM `[epoch:]version[-release]`; a missing epoch is 0, a missing release is null. */
 export interface RpmVersion {
@@ -13,6 +13,26 @@ function isDigit(c: number): boolean {
 }
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** strcmp of a[si..ei) and b[sj..ej), without substrings. */
+function compareRuns(a: string, si: number, ei: number, b: string, sj: number, ej: number): Cmp {
+  const n = Math.min(ei - si, ej - sj);
+  for (let k = 0; k < n; k++) {
+    const d = a.charCodeAt(si + k) - b.charCodeAt(sj + k);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return ei - si === ej - sj ? 0 : ei - si < ej - sj ? -1 : 1;
+}
+
+/** Numeric comparison of two digit runs: leading zeros skipped, then length, then digits. */
+function compareDigitRuns(a: string, si: number, ei: number, b: string, sj: number, ej: number): Cmp {
+  let i = si;
+  let j = sj;
+  while (i < ei && a.charCodeAt(i) === 48) i++;
+  while (j < ej && b.charCodeAt(j) === 48) j++;
+  if (ei - i !== ej - j) return ei - i < ej - j ? -1 : 1;
+  return compareRuns(a, i, ei, b, j, ej);
 }
 
 /**
@@ -62,9 +82,7 @@ export function rpmvercmp(a: string, b: string): Cmp {
     while (j < b.length && cls(b.charCodeAt(j))) j++;
     // A numeric segment is newer than an alphabetic one.
     if (j === sj) return numeric ? 1 : -1;
-    const x = a.slice(si, i);
-    const y = b.slice(sj, j);
-    const rc = numeric ? compareDigits(x, y) : x < y ? -1 : x > y ? 1 : 0;
+    const rc = numeric ? compareDigitRuns(a, si, i, b, sj, j) : compareRuns(a, si, i, b, sj, j);
     if (rc !== 0) return rc;
   }
   const endA = i >= a.length;

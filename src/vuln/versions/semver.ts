@@ -11,6 +11,17 @@ export interface SemverLike {
   readonly components: readonly string[];
   /** Tail starting at the first non-digit, non-dot character: `-rc.1+build`, `+incompatible`. */
   readonly tail: string;
+  /** Pre-release identifiers of the tail (build metadata and the leading `-` removed). */
+  readonly pre: readonly string[];
+}
+
+/** Splits a tail into its pre-release identifiers once, at parse time. */
+export function preOf(tail: string): string[] {
+  let x = tail;
+  const plus = x.indexOf('+');
+  if (plus >= 0) x = x.slice(0, plus);
+  if (x.startsWith('-')) x = x.slice(1);
+  return x === '' ? [] : x.split('.');
 }
 
 export function parseSemverLike(input: string, maxComponents: number): SemverLike | null {
@@ -40,7 +51,7 @@ export function parseSemverLike(input: string, maxComponents: number): SemverLik
       .join('')}${tail}`;
     components.length = maxComponents;
   }
-  return { components, tail };
+  return { components, tail, pre: preOf(tail) };
 }
 
 export function compareComponents(a: readonly string[], b: readonly string[]): Cmp {
@@ -52,22 +63,10 @@ export function compareComponents(a: readonly string[], b: readonly string[]): C
   return 0;
 }
 
-/** SemVer 2 §11 precedence of pre-release tails; build metadata (after `+`) is ignored. */
-export function comparePrerelease(a: string, b: string): Cmp {
-  let x = a;
-  let y = b;
-  const pa = x.indexOf('+');
-  if (pa >= 0) x = x.slice(0, pa);
-  const pb = y.indexOf('+');
-  if (pb >= 0) y = y.slice(0, pb);
-  if (x.startsWith('-')) x = x.slice(1);
-  if (y.startsWith('-')) y = y.slice(1);
-  if (x === y) return 0;
+/** SemVer 2 §11 precedence of pre-release identifiers (build metadata never counts). */
+export function comparePrerelease(xs: readonly string[], ys: readonly string[]): Cmp {
   // A version without pre-release ranks above one with.
-  if (x === '') return 1;
-  if (y === '') return -1;
-  const xs = x.split('.');
-  const ys = y.split('.');
+  if (xs.length === 0 || ys.length === 0) return xs.length === ys.length ? 0 : xs.length === 0 ? 1 : -1;
   const n = Math.min(xs.length, ys.length);
   for (let i = 0; i < n; i++) {
     const p = xs[i]!;
@@ -85,7 +84,7 @@ export function comparePrerelease(a: string, b: string): Cmp {
 }
 
 export function compareSemverLike(a: SemverLike, b: SemverLike): Cmp {
-  return compareComponents(a.components, b.components) || comparePrerelease(a.tail, b.tail);
+  return compareComponents(a.components, b.components) || comparePrerelease(a.pre, b.pre);
 }
 
 /** crates.io, Hex and Go (Go's `+incompatible` is build metadata, so it does not count). */
@@ -96,7 +95,9 @@ export const nuget = makeComparator<SemverLike>(
   'nuget',
   (v) => {
     const p = parseSemverLike(v, 4);
-    return p && { components: p.components, tail: p.tail.toLowerCase() };
+    if (!p) return null;
+    const tail = p.tail.toLowerCase();
+    return { components: p.components, tail, pre: preOf(tail) };
   },
   compareSemverLike,
 );

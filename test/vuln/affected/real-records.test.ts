@@ -219,3 +219,26 @@ describe('OSV range rules', () => {
     expect(isAffected('also not one', a, npm)).toBe(false);
   });
 });
+
+describe('malformed affected[] entries', () => {
+  it.each([
+    ['ranges not an array', { package: { ecosystem: 'npm', name: 'p' }, ranges: { type: 'SEMVER' } }],
+    ['events missing', { package: { ecosystem: 'npm', name: 'p' }, ranges: [{ type: 'SEMVER' }] }],
+    [
+      'events of junk',
+      { package: { ecosystem: 'npm', name: 'p' }, ranges: [{ type: 'SEMVER', events: [null, 3, 'x', {}] }] },
+    ],
+    ['versions not an array', { package: { ecosystem: 'npm', name: 'p' }, versions: '1.0.0' }],
+    [
+      'event versions unreadable',
+      { package: { ecosystem: 'npm', name: 'p' }, ranges: [{ type: 'SEMVER', events: [{ introduced: 'x' }] }] },
+    ],
+  ])('skips %s without throwing or matching', (_name, entry) => {
+    const a = entry as unknown as OsvAffected;
+    expect(isAffected('1.0.0', a, npm)).toBe(false);
+    expect(fixedVersions('1.0.0', a, npm)).toEqual([]);
+    expect(
+      matchAffected([a, null as unknown as OsvAffected], { ecosystem: 'npm', name: 'p', version: '1.0.0' }),
+    ).toBeNull();
+  });
+});
