@@ -3,6 +3,7 @@
  * through `npm run bench` (bench/run.ts calls run()).
  */
 import { performance } from 'node:perf_hooks';
+import nodeSemver from 'semver';
 import { isAffected, type OsvAffected } from '../src/vuln/affected.js';
 import {
   apk,
@@ -116,6 +117,19 @@ export async function run(): Promise<void> {
     console.log(
       `  ${c.name.padEnd(10)} cold ${rate(N - 1, cold).padStart(12)}  warm ${rate(200 * 999, warm).padStart(13)}  (${sink & 1})`,
     );
+    if (c === npm) {
+      // The peer: node-semver, the reference implementation, on the same strings.
+      let u = cpuMs();
+      for (let i = 1; i < N; i++) sink += nodeSemver.compare(strings[i - 1]!, strings[i]!);
+      const peerCold = cpuMs() - u;
+      const objs = strings.slice(0, 1000).map((s) => new nodeSemver.SemVer(s));
+      u = cpuMs();
+      for (let k = 0; k < 200; k++) for (let i = 1; i < 1000; i++) sink += objs[i - 1]!.compare(objs[i]!);
+      const peerWarm = cpuMs() - u;
+      console.log(
+        `  ${'node-semver'.padEnd(10)} cold ${rate(N - 1, peerCold).padStart(12)}  warm ${rate(200 * 999, peerWarm).padStart(13)}  speed ours/peer: cold ${(peerCold / cold).toFixed(2)}x, warm ${(peerWarm / warm).toFixed(2)}x`,
+      );
+    }
   }
 }
 
