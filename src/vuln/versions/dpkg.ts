@@ -8,14 +8,86 @@ export interface DpkgVersion {
   readonly revision: string;
 }
 
+/**
+ * A part (upstream or revision) split once into alternating non-digit and digit runs, digits
+ * without leading zeros: `1.2~rc3` -> ['', '1', '.', '2', '~rc', '3']. Comparing these avoids
+ * rescanning the strings on every comparison.
+ */
+type Segments = readonly string[];
+
+interface ParsedDpkg extends DpkgVersion {
+  readonly up: Segments;
+  readonly rev: Segments;
+}
+
+function segment(s: string): Segments {
+  const out: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const a = i;
+    while (i < s.length && !isDigitCode(s.charCodeAt(i))) i++;
+    out.push(s.slice(a, i));
+    while (i < s.length && s.charCodeAt(i) === 48) i++;
+    const b = i;
+    while (i < s.length && isDigitCode(s.charCodeAt(i))) i++;
+    out.push(s.slice(b, i));
+  }
+  return out;
+}
+
+/** The weighted lexical comparison of two non-digit runs (see order()). */
+function compareLex(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = order(a, i) - order(b, i);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function compareSegments(a: Segments, b: Segments): Cmp {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
+    if (x === y) continue;
+    if ((i & 1) === 0) {
+      const d = compareLex(x, y);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    } else {
+      // Digit runs without leading zeros: the longer is larger, else plain string order.
+      if (x.length !== y.length) return x.length < y.length ? -1 : 1;
+      return x < y ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
 export type DpkgProblem = { severity: 'error' | 'warning'; message: string };
 
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-const UPSTREAM_EXTRA = new Set(['.', '-', '+', '~', ':']);
-const REVISION_EXTRA = new Set(['.', '+', '~']);
+/** Characters allowed besides letters and digits: . + ~ everywhere, - and : in upstream only. */
+function allowedIn(s: string, upstream: boolean): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigitCode(c) || isAlpha(c) || c === 46 || c === 43 || c === 126) continue;
+    if (upstream && (c === 45 || c === 58)) continue;
+    return false;
+  }
+  return true;
+}
+
+function hasSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) return true;
+  }
+  return false;
+}
 
 /**
  * Splits a version the way dpkg's parseversion() does: outer whitespace stripped, epoch before
@@ -26,7 +98,7 @@ export function checkDpkgVersion(input: string): { version: DpkgVersion | null; 
   const s = input.trim();
   const err = (message: string) => ({ version: null, problem: { severity: 'error' as const, message } });
   if (s.length === 0) return err('version string is empty');
-  if (/\s/.test(s)) return err('version string has embedded spaces');
+  if (hasSpace(s)) return err('version string has embedded spaces');
   let epoch = 0;
   let rest = s;
   const colon = s.indexOf(':');
@@ -51,14 +123,8 @@ export function checkDpkgVersion(input: string): { version: DpkgVersion | null; 
   const version: DpkgVersion = { epoch, upstream, revision };
   const warn = (message: string) => ({ version, problem: { severity: 'warning' as const, message } });
   if (!isDigitCode(upstream.charCodeAt(0))) return warn('version number does not start with digit');
-  for (const ch of upstream) {
-    const c = ch.charCodeAt(0);
-    if (!isDigitCode(c) && !isAlpha(c) && !UPSTREAM_EXTRA.has(ch)) return warn('invalid character in version number');
-  }
-  for (const ch of revision) {
-    const c = ch.charCodeAt(0);
-    if (!isDigitCode(c) && !isAlpha(c) && !REVISION_EXTRA.has(ch)) return warn('invalid character in revision number');
-  }
+  if (!allowedIn(upstream, true)) return warn('invalid character in version number');
+  if (!allowedIn(revision, false)) return warn('invalid character in revision number');
   return { version, problem: null };
 }
 
@@ -114,9 +180,19 @@ export function compareDpkgVersions(a: DpkgVersion, b: DpkgVersion): Cmp {
   return compareDpkgPart(a.upstream, b.upstream) || compareDpkgPart(a.revision, b.revision);
 }
 
-export const dpkg = makeComparator<DpkgVersion>(
+function parseDpkg(v: string): ParsedDpkg | null {
+  const p = checkDpkgVersion(v).version;
+  return p && { ...p, up: segment(p.upstream), rev: segment(p.revision) };
+}
+
+function compareParsedDpkg(a: ParsedDpkg, b: ParsedDpkg): Cmp {
+  if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
+  return compareSegments(a.up, b.up) || compareSegments(a.rev, b.rev);
+}
+
+export const dpkg = makeComparator<ParsedDpkg>(
   'dpkg',
-  (v) => checkDpkgVersion(v).version,
-  compareDpkgVersions,
+  parseDpkg,
+  compareParsedDpkg,
   (v) => checkDpkgVersion(v).problem === null,
 );
