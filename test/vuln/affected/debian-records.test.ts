@@ -19,7 +19,8 @@ describe('OSV evaluation on real Debian records', () => {
           expect(isAffected(v, rangesOnly, dpkg), `${r.id} ${v}`).toBe(true);
           listed++;
         }
-        for (const e of a.ranges![0]!.events!) if (e.fixed) expect(isAffected(e.fixed, a, dpkg), `${r.id} ${e.fixed}`).toBe(false);
+        for (const e of a.ranges![0]!.events!)
+          if (e.fixed) expect(isAffected(e.fixed, a, dpkg), `${r.id} ${e.fixed}`).toBe(false);
       }
     }
     expect(listed).toBe(69);
