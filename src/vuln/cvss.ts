@@ -112,7 +112,15 @@ export interface RecordSeverity {
   cvss: CvssScore | null;
   /** Every valid vector of the record, for reports. */
   vectors: CvssScore[];
-  source: 'cvss' | 'database_specific' | 'ecosystem_specific' | 'none';
+  source: 'cvss' | 'severity' | 'database_specific' | 'ecosystem_specific' | 'none';
+}
+
+/** Severities from most to least severe; where UNKNOWN stands in a gate is policy's call. */
+export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NONE', 'UNKNOWN'];
+
+/** Orders severities, most severe first (for sorting findings). */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return SEVERITY_ORDER.indexOf(a) - SEVERITY_ORDER.indexOf(b);
 }
 
 /** Vector preference: v3.1, v3.0 (the ratings advisories publish), then v4.0, then v2. */
@@ -136,6 +144,11 @@ export function recordSeverity(record: OsvSeveritySource, affectedIndex?: number
   for (const v of PREFERENCE) {
     const c = vectors.find((x) => x.version === v);
     if (c) return { severity: c.severity, cvss: c, vectors, source: 'cvss' };
+  }
+  // OSV's qualitative severity type: the Ubuntu priority word.
+  for (const s of [...(entry?.severity ?? []), ...(record.severity ?? [])]) {
+    const word = s?.type === 'Ubuntu' ? severityFromText(s.score) : null;
+    if (word) return { severity: word, cvss: null, vectors, source: 'severity' };
   }
   const db = severityField(record.database_specific) ?? severityField(entry?.database_specific);
   if (db) return { severity: db, cvss: null, vectors, source: 'database_specific' };

@@ -13,7 +13,7 @@ import { nuget, pub, semver } from './semver.js';
 import type { Comparator } from './types.js';
 
 export { apk, apkVersionMatch } from './apk.js';
-export { dpkg } from './dpkg.js';
+export { checkDpkgVersion, dpkg } from './dpkg.js';
 export { go, isGoPseudoVersion } from './go.js';
 export { maven, mavenCanonical } from './maven.js';
 export { mavenSpec } from './maven-spec.js';
@@ -21,14 +21,18 @@ export { npm, npmGtr, npmLtr, npmSatisfies, npmValidRange } from './npm.js';
 export { cran, hackage } from './numeric.js';
 export { packagist } from './packagist.js';
 export {
+  normalizePep440,
+  parsePep440,
   parseSpecifier,
   parseSpecifierSet,
   pep440,
   specifierContains,
+  specifierFilter,
   specifierSetContains,
+  specifierSetFilter,
 } from './pep440.js';
 export { rpm, rpmvercmp } from './rpm.js';
-export { rubygems } from './rubygems.js';
+export { isGemVersion, rubygems } from './rubygems.js';
 export { nuget, pub, semver } from './semver.js';
 export type { Cmp, Comparator } from './types.js';
 

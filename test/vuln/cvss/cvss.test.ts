@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  compareSeverity,
   type OsvSeveritySource,
   parseCvss,
   recordSeverity,
+  type Severity,
   severityFromScore,
   severityFromText,
 } from '../../../src/vuln/cvss.js';
@@ -93,6 +95,25 @@ describe('record severity on real advisories', () => {
     // GitHub rated this one by its v4 vector (2.1 LOW) while its v3.1 vector scores 4.7; we
     // prefer v3.x, which matches GitHub's rating on every other record with both.
     expect(mismatches).toEqual(['GHSA-jj78-5fmv-mv28 MEDIUM vs LOW']);
+  });
+
+  it('uses an Ubuntu priority when there is no vector, before database_specific text', () => {
+    expect(
+      recordSeverity({ severity: [{ type: 'Ubuntu', score: 'medium' }], database_specific: { severity: 'HIGH' } }),
+    ).toMatchObject({ severity: 'MEDIUM', source: 'severity' });
+    expect(
+      recordSeverity({
+        severity: [
+          { type: 'Ubuntu', score: 'low' },
+          { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
+        ],
+      }),
+    ).toMatchObject({ severity: 'CRITICAL', source: 'cvss' });
+  });
+
+  it('sorts severities most severe first', () => {
+    const list: Severity[] = ['LOW', 'UNKNOWN', 'CRITICAL', 'NONE', 'MEDIUM', 'HIGH'];
+    expect(list.sort(compareSeverity)).toEqual(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NONE', 'UNKNOWN']);
   });
 
   it('falls back to database_specific, then ecosystem_specific severity text', () => {
