@@ -202,14 +202,16 @@ function normalizeName(ecosystem: string, name: string): string {
 
 /**
  * Whether an advisory's ecosystem covers the query's: the same ecosystem, and the same release
- * suffix when both name one (`Debian:12` vs `Debian:12`); a record without a suffix covers
- * every release, a query without one (release unknown) matches every record of the ecosystem.
+ * suffix when both name one (`Debian:12` vs `Debian:12`). A record without a suffix covers every
+ * release; a query without one (release unknown) matches every record of the ecosystem; a query
+ * suffix that is a `:`-bounded prefix of the record's matches it (`Red Hat:enterprise_linux:9`
+ * covers `Red Hat:enterprise_linux:9::appstream`, not `...:8::appstream`).
  */
 export function ecosystemMatches(recordEcosystem: string, queryEcosystem: string): boolean {
   if (recordEcosystem === queryEcosystem) return true;
   if (baseEcosystem(recordEcosystem).toLowerCase() !== baseEcosystem(queryEcosystem).toLowerCase()) return false;
-  const hasSuffix = (e: string) => e.includes(':');
-  return !hasSuffix(recordEcosystem) || !hasSuffix(queryEcosystem);
+  if (!recordEcosystem.includes(':') || !queryEcosystem.includes(':')) return true;
+  return recordEcosystem.startsWith(`${queryEcosystem}:`);
 }
 
 /** Whether an `affected[]` entry names the queried package (by name, source or origin name). */

@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import semverLib from 'semver';
 import { describe, expect, it } from 'vitest';
-import { fixedVersions, isAffected, matchAffected, type OsvAffected } from '../../../src/vuln/affected.js';
+import {
+  ecosystemMatches,
+  fixedVersions,
+  isAffected,
+  matchAffected,
+  type OsvAffected,
+} from '../../../src/vuln/affected.js';
 import { npm } from '../../../src/vuln/versions/npm.js';
 import { pep440 } from '../../../src/vuln/versions/pep440.js';
 
@@ -217,6 +223,24 @@ describe('OSV range rules', () => {
     const a = entry([{ introduced: '0' }], ['not-a-version']);
     expect(isAffected('not-a-version', a, npm)).toBe(true);
     expect(isAffected('also not one', a, npm)).toBe(false);
+  });
+});
+
+describe('ecosystem scoping', () => {
+  it.each([
+    ['Debian:12', 'Debian:12', true],
+    ['Debian:12', 'Debian:11', false],
+    ['Debian:12', 'Debian:1', false],
+    ['Debian', 'Debian:12', true],
+    ['Debian:12', 'Debian', true],
+    ['Alpine:v3.19', 'Alpine:v3.19', true],
+    ['Alpine:v3.19', 'Alpine:v3.1', false],
+    ['Ubuntu:Pro:22.04:LTS', 'Ubuntu:22.04:LTS', false],
+    ['Red Hat:enterprise_linux:9::appstream', 'Red Hat:enterprise_linux:9', true],
+    ['Red Hat:enterprise_linux:8::appstream', 'Red Hat:enterprise_linux:9', false],
+    ['PyPI', 'npm', false],
+  ])('record %s vs query %s -> %s', (record, query, want) => {
+    expect(ecosystemMatches(record, query)).toBe(want);
   });
 });
 
