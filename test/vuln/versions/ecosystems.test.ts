@@ -38,6 +38,9 @@ describe('other ecosystems (osv-scalibr semantic tables)', () => {
     ];
     for (let i = 0; i + 1 < ordered.length; i++) expect(go.compare(ordered[i]!, ordered[i + 1]!), ordered[i]).toBe(-1);
     expect(go.compare('v2.0.0+incompatible', '2.0.0')).toBe(0);
+    // Toolchain spellings against OSV's stdlib versions.
+    expect(go.compare('go1.21.5', '1.21.5')).toBe(0);
+    expect(go.compare('go1.22rc1', '1.22.0')).toBe(-1);
     expect(isGoPseudoVersion('v1.2.4-0.20191109021931-daa7c04131f5')).toBe(true);
     expect(isGoPseudoVersion('v1.2.4-beta')).toBe(false);
   });
