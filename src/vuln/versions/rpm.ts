@@ -92,6 +92,64 @@ export function rpmvercmp(a: string, b: string): Cmp {
 }
 
 /**
+ * A version string cut once into rpmvercmp's units: digit runs (leading zeros dropped), letter
+ * runs, and the `~` / `^` markers; separators are dropped. Comparing token lists follows
+ * rpmvercmp exactly without rescanning the strings (checked against every rpmvercmp vector).
+ */
+export type RpmTokens = readonly string[];
+
+export function rpmTokens(s: string): RpmTokens {
+  const out: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 126 || c === 94) {
+      out.push(s[i]!);
+      i++;
+    } else if (isDigit(c)) {
+      while (i < s.length && s.charCodeAt(i) === 48) i++;
+      const a = i;
+      while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+      // A run of zeros only becomes "0"; the prefix marks the token numeric.
+      out.push(`#${s.slice(a, i) || '0'}`);
+    } else if (isAlpha(c)) {
+      const a = i;
+      while (i < s.length && isAlpha(s.charCodeAt(i))) i++;
+      out.push(s.slice(a, i));
+    } else i++;
+  }
+  return out;
+}
+
+/** rpmvercmp over token lists. */
+export function compareRpmTokens(a: RpmTokens, b: RpmTokens): Cmp {
+  let i = 0;
+  for (; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === '~' || y === '~') {
+      if (x !== '~') return 1;
+      if (y !== '~') return -1;
+      continue;
+    }
+    if (x === '^' || y === '^') {
+      if (x === undefined) return -1;
+      if (y === undefined) return 1;
+      if (x !== '^') return 1;
+      if (y !== '^') return -1;
+      continue;
+    }
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? -1 : 1;
+    const xn = x.charCodeAt(0) === 35;
+    const yn = y.charCodeAt(0) === 35;
+    if (xn !== yn) return xn ? 1 : -1;
+    if (x === y) continue;
+    if (xn && x.length !== y.length) return x.length < y.length ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+}
+
+/**
  * Splits like rpm's parseEVR(): the epoch is a run of digits before ':', the release follows
  * the last '-'. Empty strings and embedded whitespace are rejected.
  */
@@ -123,4 +181,27 @@ export function compareRpmVersions(a: RpmVersion, b: RpmVersion): Cmp {
   return b.release !== null ? -1 : 0;
 }
 
-export const rpm = makeComparator<RpmVersion>('rpm', parseRpmEvr, compareRpmVersions);
+interface ParsedRpm extends RpmVersion {
+  readonly e: RpmTokens;
+  readonly v: RpmTokens;
+  readonly r: RpmTokens | null;
+}
+
+function parseRpm(input: string): ParsedRpm | null {
+  const p = parseRpmEvr(input);
+  return (
+    p && { ...p, e: rpmTokens(p.epoch), v: rpmTokens(p.version), r: p.release === null ? null : rpmTokens(p.release) }
+  );
+}
+
+function compareParsedRpm(a: ParsedRpm, b: ParsedRpm): Cmp {
+  const e = compareRpmTokens(a.e, b.e);
+  if (e !== 0) return e;
+  const v = compareRpmTokens(a.v, b.v);
+  if (v !== 0) return v;
+  if (a.r !== null && b.r !== null) return compareRpmTokens(a.r, b.r);
+  if (a.r !== null) return 1;
+  return b.r !== null ? -1 : 0;
+}
+
+export const rpm = makeComparator<ParsedRpm>('rpm', parseRpm, compareParsedRpm);

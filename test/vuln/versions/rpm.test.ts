@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRpmEvr, rpm, rpmvercmp } from '../../../src/vuln/versions/rpm.js';
+import { compareRpmTokens, parseRpmEvr, rpm, rpmTokens, rpmvercmp } from '../../../src/vuln/versions/rpm.js';
 import { type CompareRecord, compareFailures, compareFile, load } from './helpers.js';
 
 describe('rpm comparator', () => {
@@ -9,10 +9,11 @@ describe('rpm comparator', () => {
     ['version-rpm/rpm-rpmvercmp-disabled-oddities.json', 12],
     // The raw segment comparator only: this file includes "" and "1-2-3-4", which are not EVRs.
     ['version-rpm/go-rpm-version-rpmvercmp.json', 4489],
-  ])('rpmvercmp orders every pair in %s', (file, n) => {
+  ])('rpmvercmp orders every pair in %s, on strings and on pre-cut tokens', (file, n) => {
     const records = load<CompareRecord[]>(file);
     expect(records).toHaveLength(n);
     expect(compareFailures(records, rpmvercmp)).toEqual([]);
+    expect(compareFailures(records, (a, b) => compareRpmTokens(rpmTokens(a), rpmTokens(b)))).toEqual([]);
   });
 
   it.each([
@@ -56,6 +57,7 @@ describe('rpm comparator', () => {
     let agreed = 0;
     for (const r of records) {
       const got = parseRpmEvr(r.input);
+      expect(rpm.valid(r.input)).toBe(got !== null);
       if (r.input in rpmOwn) {
         expect(got, JSON.stringify(r.input)).toEqual(rpmOwn[r.input]);
       } else {
