@@ -82,7 +82,7 @@ function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
     if (!e) continue;
     const end = (e.kind === 'introduced' && e.version === '0') || (e.kind === 'limit' && e.version === '*');
     const parsed = end ? null : cmp.parse(e.version);
-    if (end || parsed !== null) out.push({ ...e, parsed });
+    if (end || parsed !== null) out.push({ kind: e.kind, version: e.version, parsed });
   }
   out.sort((x, y) => {
     if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;

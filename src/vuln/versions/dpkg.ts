@@ -182,7 +182,16 @@ export function compareDpkgVersions(a: DpkgVersion, b: DpkgVersion): Cmp {
 
 function parseDpkg(v: string): ParsedDpkg | null {
   const p = checkDpkgVersion(v).version;
-  return p && { ...p, up: segment(p.upstream), rev: segment(p.revision) };
+  // An explicit literal: object spread is several times slower here, and this runs per version.
+  return (
+    p && {
+      epoch: p.epoch,
+      upstream: p.upstream,
+      revision: p.revision,
+      up: segment(p.upstream),
+      rev: segment(p.revision),
+    }
+  );
 }
 
 function compareParsedDpkg(a: ParsedDpkg, b: ParsedDpkg): Cmp {

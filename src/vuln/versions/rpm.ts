@@ -189,9 +189,16 @@ interface ParsedRpm extends RpmVersion {
 
 function parseRpm(input: string): ParsedRpm | null {
   const p = parseRpmEvr(input);
-  return (
-    p && { ...p, e: rpmTokens(p.epoch), v: rpmTokens(p.version), r: p.release === null ? null : rpmTokens(p.release) }
-  );
+  if (!p) return null;
+  // An explicit literal: object spread is several times slower here, and this runs per version.
+  return {
+    epoch: p.epoch,
+    version: p.version,
+    release: p.release,
+    e: rpmTokens(p.epoch),
+    v: rpmTokens(p.version),
+    r: p.release === null ? null : rpmTokens(p.release),
+  };
 }
 
 function compareParsedRpm(a: ParsedRpm, b: ParsedRpm): Cmp {
