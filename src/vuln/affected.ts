@@ -29,7 +29,8 @@ export interface OsvAffected {
 
 /**
  * One installed package to look up. `sourceName` is the distro source package (dpkg `Source:`,
- * rpm source name), `originName` apk's `origin`: distro advisories are keyed by those.
+ * rpm source name), `originName` apk's `origin`: distro advisories are keyed by those, and
+ * `version` should then be the source version (a Debian binNMU `+b1` is not in advisories).
  * `epoch` is the rpm epoch when the inventory keeps it apart from `version`.
  */
 export interface PackageQuery {
@@ -65,7 +66,10 @@ function isStar(e: Event): boolean {
   return e.kind === 'limit' && e.version === '*';
 }
 
-/** Sorted, parsed events per range object and comparator: a record is walked many times. */
+/**
+ * Sorted, parsed events per range object and comparator: a record is walked many times.
+ * Records are treated as immutable once handed to us.
+ */
 const prepared = new WeakMap<OsvRange, Map<Comparator, Event[]>>();
 
 /**
