@@ -1,0 +1,288 @@
+import { baseEcosystem, type Comparator, comparatorFor } from './versions/index.js';
+
+/**
+ * OSV `affected[]` evaluation (OSV schema, "Evaluation"): which installed versions a record's
+ * ranges and version lists cover, and which fixed version applies. Pure functions; the DB and
+ * the matcher call these.
+ */
+
+export interface OsvEvent {
+  introduced?: string;
+  fixed?: string;
+  last_affected?: string;
+  limit?: string;
+}
+
+export interface OsvRange {
+  type: string;
+  repo?: string;
+  events?: OsvEvent[];
+}
+
+export interface OsvAffected {
+  package?: { ecosystem?: string; name?: string; purl?: string };
+  ranges?: OsvRange[];
+  versions?: string[];
+  database_specific?: unknown;
+  ecosystem_specific?: unknown;
+}
+
+/**
+ * One installed package to look up. `sourceName` is the distro source package (dpkg `Source:`,
+ * rpm source name), `originName` apk's `origin`: distro advisories are keyed by those, and
+ * `version` should then be the source version (a Debian binNMU `+b1` is not in advisories).
+ * `epoch` is the rpm epoch when the inventory keeps it apart from `version`.
+ */
+export interface PackageQuery {
+  ecosystem: string;
+  name: string;
+  version: string;
+  sourceName?: string;
+  originName?: string;
+  epoch?: number;
+}
+
+type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
+interface Event {
+  readonly kind: Kind;
+  readonly version: string;
+  /** The parsed version; null for `introduced: "0"` and `limit: "*"` (the two ends). */
+  readonly parsed: unknown;
+}
+
+/** The one event an OSV event object holds (the schema allows exactly one key). */
+function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
+  if (typeof e.introduced === 'string') return { kind: 'introduced', version: e.introduced };
+  if (typeof e.fixed === 'string') return { kind: 'fixed', version: e.fixed };
+  if (typeof e.last_affected === 'string') return { kind: 'last_affected', version: e.last_affected };
+  if (typeof e.limit === 'string') return { kind: 'limit', version: e.limit };
+  return null;
+}
+
+function isZero(e: Event): boolean {
+  return e.kind === 'introduced' && e.version === '0';
+}
+function isStar(e: Event): boolean {
+  return e.kind === 'limit' && e.version === '*';
+}
+
+/**
+ * Sorted, parsed events per range object and comparator: a record is walked many times.
+ * Records are treated as immutable once handed to us.
+ */
+const prepared = new WeakMap<OsvRange, Map<Comparator, Event[]>>();
+
+/**
+ * Events sorted by version as the spec requires (`introduced: "0"` first). Events whose version
+ * the scheme cannot read are dropped: they cannot be placed on the line.
+ */
+function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
+  let byCmp = prepared.get(range);
+  const hit = byCmp?.get(cmp);
+  if (hit) return hit;
+  const out: Event[] = [];
+  for (const raw of range.events as unknown[]) {
+    const e = raw && typeof raw === 'object' ? eventOf(raw as OsvEvent) : null;
+    if (!e) continue;
+    const end = (e.kind === 'introduced' && e.version === '0') || (e.kind === 'limit' && e.version === '*');
+    const parsed = end ? null : cmp.parse(e.version);
+    if (end || parsed !== null) out.push({ kind: e.kind, version: e.version, parsed });
+  }
+  out.sort((x, y) => {
+    if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
+    if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
+    return cmp.compareParsed(x.parsed, y.parsed);
+  });
+  if (!byCmp) {
+    byCmp = new Map();
+    prepared.set(range, byCmp);
+  }
+  byCmp.set(cmp, out);
+  return out;
+}
+
+/** Compares the installed (parsed) version with an event's version. */
+function vs(installed: unknown, e: Event, cmp: Comparator): number {
+  return cmp.compareParsed(installed, e.parsed);
+}
+
+/**
+ * Walks the sorted events: introduced opens an affected interval, fixed (at or above) and
+ * last_affected (strictly above) close it. Returns the index of the event that closes the
+ * interval containing the version (or -1 when open-ended), or null when not affected.
+ */
+function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { closedBy: number } | null {
+  // limit: an upper bound for the whole range ("*" = none).
+  let limited = false;
+  let underLimit = false;
+  for (const e of events) {
+    if (e.kind !== 'limit') continue;
+    limited = true;
+    if (isStar(e) || vs(installed, e, cmp) < 0) underLimit = true;
+  }
+  if (limited && !underLimit) return null;
+  let affected = false;
+  let i = 0;
+  for (; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.kind === 'introduced') {
+      if (isZero(e) || vs(installed, e, cmp) >= 0) affected = true;
+      else break;
+    } else if (e.kind === 'fixed') {
+      if (vs(installed, e, cmp) >= 0) affected = false;
+      else break;
+    } else if (e.kind === 'last_affected') {
+      if (vs(installed, e, cmp) > 0) affected = false;
+      else break;
+    }
+  }
+  if (!affected) return null;
+  // The first closing event at or after the stop point ends the interval holding the version.
+  for (let j = i; j < events.length; j++) {
+    const k = events[j]!.kind;
+    if (k === 'fixed' || k === 'last_affected') return { closedBy: j };
+  }
+  return { closedBy: -1 };
+}
+
+function rangesToCheck(affected: OsvAffected): OsvRange[] {
+  // GIT ranges are commit hashes: they say nothing about package versions.
+  // Records come from outside: anything not shaped like the schema is skipped, never thrown on.
+  if (!Array.isArray(affected.ranges)) return [];
+  return affected.ranges.filter((r) => r && (r.type === 'ECOSYSTEM' || r.type === 'SEMVER') && Array.isArray(r.events));
+}
+
+function inVersionList(version: string, installed: unknown, affected: OsvAffected, cmp: Comparator): boolean {
+  if (!Array.isArray(affected.versions)) return false;
+  for (const v of affected.versions) {
+    if (typeof v !== 'string') continue;
+    if (v === version) return true;
+    if (installed !== null) {
+      const p = cmp.parse(v);
+      if (p !== null && cmp.compareParsed(installed, p) === 0) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether `version` is affected by one `affected[]` entry, compared with `cmp` (the scheme of
+ * the entry's ecosystem). An empty version counts as affected: with nothing to compare we
+ * cannot clear it (osv-scalibr policy). An unreadable version matches only an identical string
+ * in `versions`.
+ */
+export function isAffected(version: string, affected: OsvAffected, cmp: Comparator): boolean {
+  if (version === '') return true;
+  const installed = cmp.parse(version);
+  if (inVersionList(version, installed, affected, cmp)) return true;
+  if (installed === null) return false;
+  for (const range of rangesToCheck(affected)) {
+    if (walk(installed, sortedEvents(range, cmp), cmp)) return true;
+  }
+  return false;
+}
+
+/**
+ * The fixed versions that end the affected intervals holding `version`, lowest first; empty
+ * when the version is not affected or no fix is known ("affected, no fix yet", or an interval
+ * closed only by last_affected).
+ */
+export function fixedVersions(version: string, affected: OsvAffected, cmp: Comparator): string[] {
+  const installed = cmp.parse(version);
+  if (installed === null) return [];
+  const found = new Set<string>();
+  for (const range of rangesToCheck(affected)) {
+    const events = sortedEvents(range, cmp);
+    const hit = walk(installed, events, cmp);
+    if (hit && hit.closedBy >= 0 && events[hit.closedBy]!.kind === 'fixed') found.add(events[hit.closedBy]!.version);
+  }
+  return [...found].sort((a, b) => cmp.compare(a, b));
+}
+
+/** PyPI names compare after PEP 503 normalisation; other ecosystems compare names exactly. */
+function normalizeName(ecosystem: string, name: string): string {
+  return baseEcosystem(ecosystem).toLowerCase() === 'pypi' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+}
+
+/**
+ * Whether an advisory's ecosystem covers the query's: the same ecosystem, and the same release
+ * suffix when both name one (`Debian:12` vs `Debian:12`). A record without a suffix covers every
+ * release; a query without one (release unknown) matches every record of the ecosystem; a query
+ * suffix that is a `:`-bounded prefix of the record's matches it (`Red Hat:enterprise_linux:9`
+ * covers `Red Hat:enterprise_linux:9::appstream`, not `...:8::appstream`).
+ */
+export function ecosystemMatches(recordEcosystem: string, queryEcosystem: string): boolean {
+  if (recordEcosystem === queryEcosystem) return true;
+  if (baseEcosystem(recordEcosystem).toLowerCase() !== baseEcosystem(queryEcosystem).toLowerCase()) return false;
+  if (!recordEcosystem.includes(':') || !queryEcosystem.includes(':')) return true;
+  return recordEcosystem.startsWith(`${queryEcosystem}:`);
+}
+
+/** Whether an `affected[]` entry names the queried package (by name, source or origin name). */
+export function packageMatches(affected: OsvAffected, query: PackageQuery): boolean {
+  if (!affected || typeof affected !== 'object') return false;
+  const eco = affected.package?.ecosystem;
+  const name = affected.package?.name;
+  if (typeof eco !== 'string' || typeof name !== 'string') return false;
+  if (!ecosystemMatches(eco, query.ecosystem)) return false;
+  const want = normalizeName(eco, name);
+  return [query.name, query.sourceName, query.originName].some(
+    (n) => typeof n === 'string' && normalizeName(eco, n) === want,
+  );
+}
+
+/**
+ * Ecosystems whose OSV versions carry the rpm epoch (`1:5.1-7`). For the others (openEuler,
+ * SUSE, ...) advisories leave the epoch out, so adding the installed one would hide matches.
+ */
+const EPOCH_IN_VERSIONS = new Set(['red hat']);
+
+/** The installed version as the advisory data of the query's ecosystem spells it. */
+export function queryVersion(query: PackageQuery): string {
+  const { epoch, version } = query;
+  if (epoch === undefined || epoch === 0 || version === '' || version.includes(':')) return version;
+  return EPOCH_IN_VERSIONS.has(baseEcosystem(query.ecosystem).toLowerCase()) ? `${epoch}:${version}` : version;
+}
+
+export interface AffectedMatch {
+  /** The matching entries of the record's `affected[]`. */
+  entries: OsvAffected[];
+  /** Fixed versions for the installed version, lowest first; empty = no fix known. */
+  fixed: string[];
+  /** Why it matched, for the finding (STYLE: every decision carries its reason). */
+  reason: string;
+}
+
+/**
+ * Matches a query against a record's whole `affected[]`. Null when no entry both names the
+ * package and covers its version.
+ */
+export function matchAffected(affected: readonly OsvAffected[], query: PackageQuery): AffectedMatch | null {
+  const cmp = comparatorFor(query.ecosystem);
+  const version = queryVersion(query);
+  if (!cmp) {
+    // No ordering known (GIT, an ecosystem we do not model): only an explicitly listed version
+    // can match, by its exact string.
+    const listed = affected.filter(
+      (a) =>
+        packageMatches(a, query) && (version === '' || (Array.isArray(a.versions) && a.versions.includes(version))),
+    );
+    return listed.length === 0
+      ? null
+      : { entries: listed, fixed: [], reason: `version ${version || '(unknown)'} is listed as affected` };
+  }
+  const entries = affected.filter((a) => packageMatches(a, query) && isAffected(version, a, cmp));
+  if (entries.length === 0) return null;
+  const fixed = new Set<string>();
+  for (const a of entries) for (const f of fixedVersions(version, a, cmp)) fixed.add(f);
+  const fixedList = [...fixed].sort((a, b) => cmp.compare(a, b));
+  const what = version === '' ? 'version unknown' : `${cmp.name} version ${version}`;
+  return {
+    entries,
+    fixed: fixedList,
+    reason:
+      fixedList.length > 0
+        ? `${what} is in an affected range; fixed in ${fixedList.join(', ')}`
+        : `${what} is affected; no fixed version known`,
+  };
+}
