@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Whole-image scans through clamd read every layer; on a loaded two-core machine that takes minutes.
 vi.setConfig({ testTimeout: 300_000 });
+
 import type { Finding } from '../../src/core/types.js';
 import { type Clamd, SIGNATURES, startClamd } from '../helpers/clamd.js';
 import { palisade } from '../helpers/cli.js';
