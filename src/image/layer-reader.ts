@@ -243,7 +243,8 @@ class DigestTap extends Transform {
     private readonly what: 'blob' | 'diff_id',
     private readonly onBytes: (n: number) => void,
   ) {
-    super({ highWaterMark: 64 * 1024 });
+    // A few MiB of read-ahead lets disk reads overlap with parsing; memory stays bounded by it.
+    super({ highWaterMark: 2 * 1024 * 1024 });
     this.hash = expected ? hasherFor(expected) : undefined;
   }
 
