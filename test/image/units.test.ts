@@ -254,6 +254,18 @@ describe('layer reader', () => {
     ]);
   });
 
+  it('a small body does not keep the large decoder chunk it came in alive', async () => {
+    const layout = join(dir, 'layout');
+    const t = rawTar(Array.from({ length: 200 }, (_, i) => ({ name: `f${i}`, body: `body ${i}` })));
+    await writeOciLayout(layout, [{ blob: gzip(t), tar: t }]);
+    const img = await openImage(`oci:${layout}`);
+    for await (const e of img.layers[0]!.entries(DEFAULT_LIMITS)) {
+      const { data } = await e.read(100);
+      expect(data.toString()).toBe(`body ${e.path.slice(1)}`);
+      expect(data.buffer.byteLength).toBeLessThanOrEqual(8192); // at most Node's small-buffer pool slab
+    }
+  });
+
   it('a body can be read once, and not after the iterator moved on', async () => {
     const layout = join(dir, 'layout');
     await writeOciLayout(layout, [{ blob: tar }]);
