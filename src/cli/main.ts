@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, PalisadeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { register as registerCheck } from './check.js';
+import { register as registerRules } from './rules.js';
+import { register as registerSbom } from './sbom.js';
+import { register as registerScan } from './scan.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -9,6 +13,10 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerScan(program);
+  registerSbom(program);
+  registerCheck(program);
+  registerRules(program);
   return program;
 }
 

@@ -35,7 +35,7 @@ export function progressReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteS
         bytes = 0;
         draw(true);
       } else if (e.kind === 'bytes') {
-        bytes += e.bytes;
+        bytes = e.bytes; // cumulative compressed bytes of this layer
         draw();
       }
     },

@@ -21,6 +21,14 @@ export interface CheckInfo {
 
 const SECRET = { kind: 'secret' as const, nist: ['3.1.4'] };
 const IMAGE = { kind: 'misconfiguration' as const, nist: ['3.1.2'] };
+const DEPLOY = { kind: 'misconfiguration' as const };
+/** The same control for Kubernetes (K8S-) and ECS (ECS-) where both have it. */
+function both(suffix: string, row: Omit<CheckInfo, 'id' | 'kind'>): CheckInfo[] {
+  return [
+    { ...DEPLOY, ...row, id: `K8S-${suffix}` },
+    { ...DEPLOY, ...row, id: `ECS-${suffix}` },
+  ];
+}
 
 /** The one table. Sorted by id; ids are stable. */
 export const CHECKS: readonly CheckInfo[] = [
@@ -221,6 +229,130 @@ export const CHECKS: readonly CheckInfo[] = [
     severity: 'LOW',
     pci: ['2.2.1'],
     fix: 'Clean the cache in the same RUN step (apt-get clean && rm -rf /var/lib/apt/lists/*, apk --no-cache, dnf clean all).',
+  },
+  // Deploy-time configuration: Kubernetes workloads (K8S-) and ECS task definitions (ECS-).
+  // 3.4.3 insecure container runtime configurations; 3.3.x orchestrator; 3.5.5 host file system tampering.
+  ...both('READONLY-ROOTFS', {
+    title: 'Root filesystem is writable',
+    severity: 'MEDIUM',
+    nist: ['3.4.3', '3.4.4'],
+    pci: ['2.2.1', '11.5.2'],
+    fix: 'Set readOnlyRootFilesystem: true (ECS: readonlyRootFilesystem) and mount writable volumes where needed.',
+  }),
+  ...both('RUN-AS-ROOT', {
+    title: 'Container may run as root',
+    severity: 'MEDIUM',
+    nist: ['3.4.3'],
+    pci: ['2.2.1', '7.2.2'],
+    fix: 'Set runAsNonRoot: true and a non-zero runAsUser (ECS: "user": "10001").',
+  }),
+  ...both('PRIVILEGED', {
+    title: 'Privileged container',
+    severity: 'HIGH',
+    nist: ['3.4.3', '3.5.2'],
+    pci: ['2.2.1', '7.2.2'],
+    fix: 'Remove privileged: true; grant only the capabilities the process needs.',
+  }),
+  {
+    ...DEPLOY,
+    id: 'K8S-PRIVILEGE-ESCALATION',
+    title: 'Privilege escalation allowed',
+    severity: 'MEDIUM',
+    nist: ['3.4.3'],
+    pci: ['2.2.1', '7.2.2'],
+    fix: 'Set allowPrivilegeEscalation: false.',
+  },
+  ...both('CAPABILITIES', {
+    title: 'Linux capabilities not dropped (drop ALL) or dangerous ones added',
+    severity: 'MEDIUM',
+    nist: ['3.4.3'],
+    pci: ['2.2.1', '7.2.2'],
+    fix: 'Drop ALL capabilities and add back only what is needed (never SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE).',
+  }),
+  ...both('HOST-NETWORK', {
+    title: 'Host network namespace shared',
+    severity: 'HIGH',
+    nist: ['3.4.3', '3.3.3'],
+    pci: ['1.3.1', '2.2.1'],
+    fix: 'Remove hostNetwork: true (ECS: use networkMode awsvpc).',
+  }),
+  ...both('HOST-PID', {
+    title: 'Host PID namespace shared',
+    severity: 'HIGH',
+    nist: ['3.4.3', '3.5.2'],
+    pci: ['2.2.1'],
+    fix: 'Remove hostPID: true (ECS: pidMode task or unset).',
+  }),
+  ...both('HOST-IPC', {
+    title: 'Host IPC namespace shared',
+    severity: 'HIGH',
+    nist: ['3.4.3', '3.5.2'],
+    pci: ['2.2.1'],
+    fix: 'Remove hostIPC: true (ECS: ipcMode task or none).',
+  }),
+  ...both('HOST-PATH', {
+    title: 'Host path mounted into the container',
+    severity: 'HIGH',
+    nist: ['3.4.3', '3.5.5'],
+    pci: ['2.2.1', '11.5.2'],
+    fix: 'Use volumes that do not expose the host filesystem (emptyDir, EFS, secrets).',
+  }),
+  ...both('IMAGE-DIGEST', {
+    title: 'Image not pinned by digest',
+    severity: 'LOW',
+    nist: ['3.1.5'],
+    pci: ['6.3.2'],
+    fix: 'Reference the image as repo@sha256:… so that what was scanned and approved is what runs.',
+  }),
+  ...both('RESOURCE-LIMITS', {
+    title: 'No CPU or memory limits',
+    severity: 'LOW',
+    nist: ['3.4.3', '3.3.4'],
+    pci: ['2.2.1'],
+    fix: 'Set resources.limits.cpu and .memory (ECS: memory and cpu on the container or task).',
+  }),
+  {
+    ...DEPLOY,
+    id: 'K8S-SECCOMP',
+    title: 'No seccomp profile (RuntimeDefault or Localhost)',
+    severity: 'LOW',
+    nist: ['3.4.3', '3.5.2'],
+    pci: ['2.2.1'],
+    fix: 'Set securityContext.seccompProfile.type: RuntimeDefault on the pod or container.',
+  },
+  {
+    ...DEPLOY,
+    id: 'K8S-SA-TOKEN',
+    title: 'Service account token mounted automatically',
+    severity: 'LOW',
+    nist: ['3.3.2'],
+    pci: ['7.2.1', '7.2.2'],
+    fix: 'Set automountServiceAccountToken: false unless the workload calls the Kubernetes API.',
+  },
+  ...both('SECRET-ENV', {
+    title: 'Secret in a plain environment variable',
+    severity: 'HIGH',
+    nist: ['3.1.4', '3.3.2'],
+    pci: ['8.3.2', '8.6.2'],
+    fix: 'Reference a Secret (valueFrom.secretKeyRef; ECS: "secrets" from Secrets Manager or SSM Parameter Store).',
+  }),
+  {
+    ...DEPLOY,
+    id: 'ECS-LOG-CONFIG',
+    title: 'No log configuration',
+    severity: 'MEDIUM',
+    nist: ['3.4.3'],
+    pci: ['10.2.1', '10.3.3'],
+    fix: 'Add logConfiguration (awslogs, awsfirelens) so that the container logs reach the log store.',
+  },
+  {
+    ...DEPLOY,
+    id: 'ECS-NETWORK-MODE',
+    title: 'Network mode is not awsvpc',
+    severity: 'MEDIUM',
+    nist: ['3.3.3'],
+    pci: ['1.2.1', '1.3.1'],
+    fix: 'Use networkMode awsvpc so that each task has its own security groups.',
   },
 ];
 
