@@ -91,13 +91,12 @@ export async function identify(config: EgressConfig, facts: ClientFacts, tokens:
   if (facts.proxyAuthorization && !auth) {
     return { ok: false, status: 407, decision: { allow: false, reason: 'auth_malformed', detail: 'use Basic or Bearer' } };
   }
-  let triedToken = false;
   for (const client of config.clients) {
     if (!(await matches(client, facts, auth, tokens))) continue;
     return { ok: true, client: client.name, policy: client.policy };
   }
-  if (auth) triedToken = true;
-  if (triedToken) {
+  // Credentials that no token client accepts are refused rather than silently downgraded to the default policy.
+  if (auth && config.usesTokens) {
     return { ok: false, status: 407, decision: { allow: false, reason: 'auth_failed', detail: 'credentials not accepted' } };
   }
   if (config.defaultPolicy) return { ok: true, client: '-', policy: config.defaultPolicy };
