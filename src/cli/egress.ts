@@ -12,7 +12,12 @@ export function register(program: Command): void {
     .option('--config <file>', 'YAML policy file (reloaded on SIGHUP and when it changes)')
     .option('--listen <host:port>', 'quick start: proxy address', '127.0.0.1:3128')
     .option('--allow <host[:port]>', 'quick start: allow a name or *.wildcard (repeatable)', collect, [])
-    .option('--allow-cidr <cidr>', 'quick start: allow IP literals and addresses in this CIDR (repeatable)', collect, [])
+    .option(
+      '--allow-cidr <cidr>',
+      'quick start: allow IP literals and addresses in this CIDR (repeatable)',
+      collect,
+      [],
+    )
     .option('--resolve <name=addr>', 'pin a name to an address, like curl (repeatable; still guarded)', collect, [])
     .option('--log <file|->', 'quick start: JSON access log target', '-')
     .option('--admin <host:port>', 'quick start: admin listener for /metrics and /healthz')
@@ -46,11 +51,13 @@ export function register(program: Command): void {
 
   egress
     .command('hash-token')
-    .description('Hash a proxy token for a client\'s tokenHash (reads the token from stdin)')
+    .description("Hash a proxy token for a client's tokenHash (reads the token from stdin)")
     .action(async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      const token = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      const token = Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
       if (token.length < 16) {
         throw new UserInputError('hash-token: token must be at least 16 characters (read from stdin)');
       }

@@ -202,8 +202,10 @@ function describeAjvErrors(errors: ErrorObject[]): string {
       if (e.keyword === 'additionalProperties') {
         return `${where}: unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
       }
-      if (e.keyword === 'enum') return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-      if (e.keyword === 'required') return `${where}: missing key "${(e.params as { missingProperty: string }).missingProperty}"`;
+      if (e.keyword === 'enum')
+        return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+      if (e.keyword === 'required')
+        return `${where}: missing key "${(e.params as { missingProperty: string }).missingProperty}"`;
       return `${where}: ${e.message ?? 'invalid'}`;
     })
     .join('; ');
@@ -223,7 +225,7 @@ export function parseHostPort(text: string, where: string): HostPort {
 function compileHostPattern(pattern: string, where: string): { wildcard: boolean; key: string } {
   const wildcard = pattern.startsWith('*.');
   const name = normaliseHost(wildcard ? pattern.slice(2) : pattern);
-  if (!name || name.ipFamily !== 0) {
+  if (name?.ipFamily !== 0) {
     bad(where, `"${pattern}" is not a DNS name or "*.name" wildcard (IP addresses go in allowCidrs)`);
   }
   return { wildcard, key: wildcard ? `.${name.host}` : name.host };
@@ -297,7 +299,7 @@ export function compileConfig(raw: unknown, baseDir: string): EgressConfig {
   const pins = new Map<string, string[]>();
   for (const [name, value] of Object.entries(raw.resolve ?? {})) {
     const host = normaliseHost(name);
-    if (!host || host.ipFamily !== 0) bad(`/resolve/${name}`, 'key must be a DNS name');
+    if (host?.ipFamily !== 0) bad(`/resolve/${name}`, 'key must be a DNS name');
     const addresses = Array.isArray(value) ? value : [value];
     for (const a of addresses) {
       const c = parseCidr(a);

@@ -63,7 +63,11 @@ export class Metrics {
     this.describe('palisade_egress_requests_total', 'Requests and tunnels by type, decision and reason', 'counter');
     this.describe('palisade_egress_bytes_total', 'Bytes relayed, by direction', 'counter');
     this.describe('palisade_egress_config_reloads_total', 'Config reloads by result', 'counter');
-    this.describe('palisade_egress_client_errors_total', 'Malformed, oversized or timed-out client requests', 'counter');
+    this.describe(
+      'palisade_egress_client_errors_total',
+      'Malformed, oversized or timed-out client requests',
+      'counter',
+    );
   }
 
   private describe(name: string, help: string, type: 'counter' | 'gauge'): void {

@@ -32,7 +32,11 @@ export function decideTarget(policy: Policy, kind: RequestKind, target: Target, 
   if (target.ipFamily !== 0) {
     const rules = policy.cidrRules.filter((r) => r.cidrs.has(target.host));
     if (rules.length === 0) {
-      return { allow: false, reason: 'ip_literal_not_allowed', detail: `${target.host} is not in the policy's allowCidrs` };
+      return {
+        allow: false,
+        reason: 'ip_literal_not_allowed',
+        detail: `${target.host} is not in the policy's allowCidrs`,
+      };
     }
     if (!rules.some((r) => (r.ports ?? defaults).has(target.port))) {
       return { allow: false, reason: 'port_not_allowed', detail: `port ${target.port} not allowed for ${target.host}` };
@@ -89,7 +93,11 @@ function parseProxyAuthorization(header: string): { user: string | null; token: 
 export async function identify(config: EgressConfig, facts: ClientFacts, tokens: TokenVerifier): Promise<Identity> {
   const auth = facts.proxyAuthorization ? parseProxyAuthorization(facts.proxyAuthorization) : null;
   if (facts.proxyAuthorization && !auth) {
-    return { ok: false, status: 407, decision: { allow: false, reason: 'auth_malformed', detail: 'use Basic or Bearer' } };
+    return {
+      ok: false,
+      status: 407,
+      decision: { allow: false, reason: 'auth_malformed', detail: 'use Basic or Bearer' },
+    };
   }
   for (const client of config.clients) {
     if (!(await matches(client, facts, auth, tokens))) continue;
@@ -97,11 +105,19 @@ export async function identify(config: EgressConfig, facts: ClientFacts, tokens:
   }
   // Credentials that no token client accepts are refused rather than silently downgraded to the default policy.
   if (auth && config.usesTokens) {
-    return { ok: false, status: 407, decision: { allow: false, reason: 'auth_failed', detail: 'credentials not accepted' } };
+    return {
+      ok: false,
+      status: 407,
+      decision: { allow: false, reason: 'auth_failed', detail: 'credentials not accepted' },
+    };
   }
   if (config.defaultPolicy) return { ok: true, client: '-', policy: config.defaultPolicy };
   if (config.usesTokens) {
-    return { ok: false, status: 407, decision: { allow: false, reason: 'auth_required', detail: 'Proxy-Authorization needed' } };
+    return {
+      ok: false,
+      status: 407,
+      decision: { allow: false, reason: 'auth_required', detail: 'Proxy-Authorization needed' },
+    };
   }
   return { ok: false, status: 403, decision: { allow: false, reason: 'unknown_client', detail: 'no client matches' } };
 }

@@ -1,13 +1,29 @@
-import { Agent, type ClientRequestArgs, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type ClientRequestArgs,
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { EgressConfig, Policy } from './config.js';
+import {
+  DialError,
+  type Dialer,
+  PinnedResolver,
+  type Resolver,
+  resolveAndGuard,
+  systemResolver,
+  tcpDialer,
+} from './net.js';
 import { type AccessLogEntry, type LogSink, Metrics, nullLog } from './observe.js';
 import { type ClientFacts, type Decision, decideTarget, identify, type RequestKind } from './policy.js';
-import { DialError, type Dialer, PinnedResolver, type Resolver, resolveAndGuard, systemResolver, tcpDialer } from './net.js';
 import { MAX_CLIENT_HELLO, readSni } from './sni.js';
 import { parseAbsoluteUrl, parseAuthority, type Target } from './target.js';
 import { TokenVerifier } from './tokens.js';
@@ -46,7 +62,12 @@ function forwardable(raw: readonly string[], extraSkip: ReadonlySet<string>): st
 
 /** Names listed in Connection: are hop-by-hop too. */
 function connectionTokens(value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -63,7 +84,11 @@ const STATUS_TEXT: Record<number, string> = {
 export const REASON_HEADER = 'X-Palisade-Reason';
 
 function denialHeadersAndBody(status: number, decision: Decision): { headers: Record<string, string>; body: string } {
-  const body = JSON.stringify({ error: STATUS_TEXT[status] ?? 'error', reason: decision.reason, detail: decision.detail });
+  const body = JSON.stringify({
+    error: STATUS_TEXT[status] ?? 'error',
+    reason: decision.reason,
+    detail: decision.detail,
+  });
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'Content-Length': String(Buffer.byteLength(body)),
@@ -222,7 +247,8 @@ export class EgressProxy {
     const { listen, admin } = this.config;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(listen.port, listen.host, () => {
+      // A deep accept queue: bursts of new connections should wait in the kernel, not be dropped.
+      this.server.listen({ port: listen.port, host: listen.host, backlog: 4096 }, () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -335,7 +361,11 @@ export class EgressProxy {
   private finish(entry: Entry): void {
     const line = entry.line;
     line.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
-    this.metrics.inc('palisade_egress_requests_total', { type: line.type, decision: line.decision, reason: line.reason });
+    this.metrics.inc('palisade_egress_requests_total', {
+      type: line.type,
+      decision: line.decision,
+      reason: line.reason,
+    });
     if (line.bytesUp) this.metrics.inc('palisade_egress_bytes_total', { direction: 'up' }, line.bytesUp);
     if (line.bytesDown) this.metrics.inc('palisade_egress_bytes_total', { direction: 'down' }, line.bytesDown);
     this.log.write(line);
@@ -394,6 +424,8 @@ export class EgressProxy {
 
     const parsed = parseAbsoluteUrl(req.url ?? '');
     if (!parsed) {
+      // Not speaking proxy protocol at all: answer and hang up rather than keep the connection.
+      res.shouldKeepAlive = false;
       deny(400, { allow: false, reason: 'not_a_proxy_request', detail: 'expected absolute-form http:// URL' });
       return;
     }
@@ -431,7 +463,10 @@ export class EgressProxy {
       if (!res.headersSent) {
         entry.line.decision = 'allow';
         const decision = { allow: false, reason, detail: err.message };
-        const { headers: h, body } = denialHeadersAndBody(statusFor(reason) === 403 ? 502 : statusFor(reason), decision);
+        const { headers: h, body } = denialHeadersAndBody(
+          statusFor(reason) === 403 ? 502 : statusFor(reason),
+          decision,
+        );
         entry.line.reason = reason;
         res.writeHead(statusFor(reason) === 403 ? 502 : statusFor(reason), h);
         res.end(body);
@@ -488,7 +523,13 @@ export class EgressProxy {
     entry.line.port = target.port;
     let result: Awaited<ReturnType<EgressProxy['authorise']>>;
     try {
-      result = await this.authorise('connect', target, 'CONNECT', this.facts(client, req.headers['proxy-authorization']), entry);
+      result = await this.authorise(
+        'connect',
+        target,
+        'CONNECT',
+        this.facts(client, req.headers['proxy-authorization']),
+        entry,
+      );
     } catch (err) {
       refuse(502, { allow: false, reason: 'internal_error', detail: (err as Error).message });
       return;

@@ -35,7 +35,9 @@ export interface RunningEgress {
 /** Starts `palisade egress` from a file or from quick-start flags. */
 export async function startEgress(options: StartOptions): Promise<RunningEgress> {
   const load = (): EgressConfig =>
-    options.configPath ? loadConfigFile(options.configPath) : quickStartConfig(options.quick ?? { allow: [] }, process.cwd());
+    options.configPath
+      ? loadConfigFile(options.configPath)
+      : quickStartConfig(options.quick ?? { allow: [] }, process.cwd());
   const config = load();
   const log = options.log ?? (config.log ? openLog(config.log) : openLog('-'));
   const proxy = new EgressProxy({ config, resolver: options.resolver, dialer: options.dialer, log });

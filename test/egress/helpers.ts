@@ -1,9 +1,22 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { type AddressInfo, connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  connect,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
-import { compileConfig, type Dialer, EgressProxy, type LogSink, type Resolver, tcpDialer } from '../../src/egress/index.js';
+import {
+  compileConfig,
+  type Dialer,
+  EgressProxy,
+  type LogSink,
+  type Resolver,
+  tcpDialer,
+} from '../../src/egress/index.js';
 import type { AccessLogEntry, EventLogEntry } from '../../src/egress/observe.js';
 
 /** A deterministic body of `size` bytes, so that what arrives can be compared byte for byte. */
@@ -22,7 +35,9 @@ export function listenOn<T extends Server | NetServer>(server: T, host = '127.0.
 }
 
 /** Upstream HTTP server: GET /bytes/N answers N deterministic bytes; anything else echoes method, url, headers, body. */
-export async function startHttpUpstream(host = '127.0.0.1'): Promise<{ port: number; server: Server; hits: () => number }> {
+export async function startHttpUpstream(
+  host = '127.0.0.1',
+): Promise<{ port: number; server: Server; hits: () => number }> {
   let hits = 0;
   const server = createHttpServer((req, res) => {
     hits++;
@@ -51,7 +66,9 @@ export async function startHttpUpstream(host = '127.0.0.1'): Promise<{ port: num
 }
 
 /** Upstream TCP server for tunnels: echoes every byte back, or (when the first line is "GET n") sends n bytes. */
-export async function startTcpUpstream(host = '127.0.0.1'): Promise<{ port: number; server: NetServer; accepted: () => number }> {
+export async function startTcpUpstream(
+  host = '127.0.0.1',
+): Promise<{ port: number; server: NetServer; accepted: () => number }> {
   let accepted = 0;
   const sockets = new Set<Socket>();
   const server = createNetServer((s) => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, verifyToken } from '../../src/egress/index.js';
 import { makePki, type TestPki } from './certs.js';
@@ -63,7 +63,9 @@ describe('egress identity: each client gets its own allowlist', () => {
       },
       resolver(),
     );
-    const basic = (u: string, t: string) => ({ headers: { 'Proxy-Authorization': `Basic ${Buffer.from(`${u}:${t}`).toString('base64')}` } });
+    const basic = (u: string, t: string) => ({
+      headers: { 'Proxy-Authorization': `Basic ${Buffer.from(`${u}:${t}`).toString('base64')}` },
+    });
     const bearer = (t: string) => ({ headers: { 'Proxy-Authorization': `Bearer ${t}` } });
     expect(await statusOf(p, 'alpha.test', basic('a', tokenA))).toBe(200);
     expect(await statusOf(p, 'beta.test', basic('a', tokenA))).toBe('403 host_not_allowed');
@@ -73,7 +75,9 @@ describe('egress identity: each client gets its own allowlist', () => {
     expect(await statusOf(p, 'alpha.test', basic('b', tokenA))).toBe('407 auth_failed');
     expect(await statusOf(p, 'alpha.test', bearer('wrong-token-wrong-token'))).toBe('407 auth_failed');
     expect(await statusOf(p, 'alpha.test')).toBe('407 auth_required');
-    expect(await statusOf(p, 'alpha.test', { headers: { 'Proxy-Authorization': 'Digest x' } })).toBe('407 auth_malformed');
+    expect(await statusOf(p, 'alpha.test', { headers: { 'Proxy-Authorization': 'Digest x' } })).toBe(
+      '407 auth_malformed',
+    );
     await p.close();
   });
 
@@ -120,7 +124,11 @@ describe('egress identity: each client gets its own allowlist', () => {
     it('CN "alpha" and SAN "beta.clients.test" select their policies; a certificate from another CA does not count', async () => {
       const p = await startProxy(
         {
-          tls: { cert: join(pki.dir, 'server.pem'), key: join(pki.dir, 'server.key'), clientCa: join(pki.dir, 'ca.pem') },
+          tls: {
+            cert: join(pki.dir, 'server.pem'),
+            key: join(pki.dir, 'server.key'),
+            clientCa: join(pki.dir, 'ca.pem'),
+          },
           clients: [
             { name: 'a', certNames: ['alpha'], policy: 'alpha' },
             { name: 'b', certNames: ['beta.clients.test'], policy: 'beta' },

@@ -35,7 +35,11 @@ afterEach(async () => {
   proxies = [];
 });
 
-async function proxyWith(policy: Record<string, unknown>, table: ConstructorParameters<typeof TableResolver>[0] = {}, extra = {}) {
+async function proxyWith(
+  policy: Record<string, unknown>,
+  table: ConstructorParameters<typeof TableResolver>[0] = {},
+  extra = {},
+) {
   const p = await startProxy(
     { admin: '127.0.0.1:0', defaultPolicy: 'p', policies: { p: { allowCidrs: ['127.0.0.0/8'], ...policy } }, ...extra },
     new TableResolver(table),
@@ -78,7 +82,12 @@ describe('egress proxy: allowed traffic arrives intact', () => {
     for (let i = 0; i < 5; i++) {
       const size = 1000 + i;
       const got = await new Promise<Buffer>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: p.port, path: `http://api.test:${http.port}/bytes/${size}`, agent });
+        const req = request({
+          host: '127.0.0.1',
+          port: p.port,
+          path: `http://api.test:${http.port}/bytes/${size}`,
+          agent,
+        });
         req.on('socket', (s) => sockets.add(s));
         req.on('response', (res) => {
           const c: Buffer[] = [];
@@ -106,15 +115,69 @@ describe('egress proxy: allowed traffic arrives intact', () => {
 
 describe('egress proxy: denials carry a machine-readable reason', () => {
   const cases: Array<{ name: string; kind: 'http' | 'connect'; target: string; reason: string; status: number }> = [
-    { name: 'unlisted name over HTTP', kind: 'http', target: 'http://evil.test/', reason: 'host_not_allowed', status: 403 },
-    { name: 'unlisted name over CONNECT', kind: 'connect', target: 'evil.test:443', reason: 'host_not_allowed', status: 403 },
-    { name: 'wildcard does not match its bare parent', kind: 'connect', target: 'wild.test:443', reason: 'host_not_allowed', status: 403 },
-    { name: 'allowed name on a port not listed', kind: 'connect', target: 'api.test:8443', reason: 'port_not_allowed', status: 403 },
-    { name: 'CONNECT defaults to port 443 only', kind: 'connect', target: 'plain.test:80', reason: 'port_not_allowed', status: 403 },
-    { name: 'method not listed', kind: 'http', target: 'http://readonly.test/x', reason: 'method_not_allowed', status: 403 },
-    { name: 'IP literal without an allowing CIDR', kind: 'connect', target: '93.184.216.34:443', reason: 'ip_literal_not_allowed', status: 403 },
-    { name: 'IPv6 literal without an allowing CIDR', kind: 'connect', target: '[2606:2800::1]:443', reason: 'ip_literal_not_allowed', status: 403 },
-    { name: 'name that does not resolve', kind: 'connect', target: 'nxdomain.wild.test:443', reason: 'resolve_failed', status: 502 },
+    {
+      name: 'unlisted name over HTTP',
+      kind: 'http',
+      target: 'http://evil.test/',
+      reason: 'host_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'unlisted name over CONNECT',
+      kind: 'connect',
+      target: 'evil.test:443',
+      reason: 'host_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'wildcard does not match its bare parent',
+      kind: 'connect',
+      target: 'wild.test:443',
+      reason: 'host_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'allowed name on a port not listed',
+      kind: 'connect',
+      target: 'api.test:8443',
+      reason: 'port_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'CONNECT defaults to port 443 only',
+      kind: 'connect',
+      target: 'plain.test:80',
+      reason: 'port_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'method not listed',
+      kind: 'http',
+      target: 'http://readonly.test/x',
+      reason: 'method_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'IP literal without an allowing CIDR',
+      kind: 'connect',
+      target: '93.184.216.34:443',
+      reason: 'ip_literal_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'IPv6 literal without an allowing CIDR',
+      kind: 'connect',
+      target: '[2606:2800::1]:443',
+      reason: 'ip_literal_not_allowed',
+      status: 403,
+    },
+    {
+      name: 'name that does not resolve',
+      kind: 'connect',
+      target: 'nxdomain.wild.test:443',
+      reason: 'resolve_failed',
+      status: 502,
+    },
   ];
   it.each(cases)('$name -> $status $reason', async ({ kind, target, reason, status }) => {
     const p = await startProxy(
