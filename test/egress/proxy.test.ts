@@ -1,11 +1,14 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REASON_HEADER } from '../../src/egress/index.js';
+import { REASON_HEADER, readSni } from '../../src/egress/index.js';
 import {
   body,
   closeServer,
   connectVia,
   echo,
+  listenOn,
   startHttpUpstream,
   startProxy,
   startTcpUpstream,
@@ -77,7 +80,6 @@ describe('egress proxy: allowed traffic arrives intact', () => {
   it('plain HTTP keep-alive: several requests on one client connection all succeed', async () => {
     const p = await proxyWith({ allow: [{ host: 'api.test', ports: [http.port] }] }, { 'api.test': loop() });
     const sockets = new Set<unknown>();
-    const { Agent } = await import('node:http');
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < 5; i++) {
       const size = 1000 + i;
@@ -384,5 +386,35 @@ describe('egress proxy: report mode, logs and admin', () => {
       'palisade_egress_requests_total{type="http",decision="deny",reason="host_not_allowed"} 1',
     );
     expect(metrics.text).toMatch(/# TYPE palisade_egress_open_tunnels gauge\npalisade_egress_open_tunnels 0/);
+  });
+});
+
+describe('egress proxy: SNI check against domain fronting', () => {
+  it('forwards a ClientHello whose SNI is the CONNECT host and cuts one that names another host', async () => {
+    const received: Buffer[] = [];
+    const upstream = createServer((s) => {
+      s.on('data', (d: Buffer) => received.push(d));
+      s.on('error', () => {});
+    });
+    const port = await listenOn(upstream);
+    const p = await proxyWith({ checkSni: true, allow: [{ host: 'api.test', ports: [port] }] }, { 'api.test': loop() });
+    const attempt = async (servername: string) => {
+      const t = await connectVia(p.port, `api.test:${port}`);
+      expect(t.status).toBe(200);
+      const tls = tlsConnect({ socket: t.socket, servername });
+      tls.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 200));
+      const closed = t.socket.destroyed || t.socket.readableEnded;
+      tls.destroy();
+      return closed;
+    };
+    expect(await attempt('front.test')).toBe(true);
+    expect(received).toHaveLength(0);
+    expect(await attempt('api.test')).toBe(false);
+    expect(readSni(Buffer.concat(received))).toEqual({ kind: 'name', name: 'api.test' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.log.access.map((l) => l.reason)).toEqual(['sni_mismatch', 'host_allowed']);
+    expect(p.log.access[0]!.decision).toBe('deny');
+    upstream.close();
   });
 });
