@@ -212,7 +212,7 @@ function describeAjvErrors(errors: ErrorObject[]): string {
 }
 
 function bad(where: string, message: string): never {
-  throw new UserInputError(`egress config ${where}: ${message}`);
+  throw new UserInputError(where ? `egress config ${where}: ${message}` : `egress config: ${message}`);
 }
 
 export function parseHostPort(text: string, where: string): HostPort {
