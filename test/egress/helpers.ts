@@ -204,6 +204,7 @@ export function connectVia(
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       if (status === 200) {
         socket.off('data', onData);
+        socket.pause(); // callers attach their own listener (echo() resumes); nothing may flow unseen meanwhile
         const rest = buf.subarray(end + 4);
         if (rest.length) socket.unshift(rest);
         resolve({ status, head, body: '', socket });
@@ -237,6 +238,7 @@ export function echo(socket: Socket, data: Buffer): Promise<Buffer> {
     const onClose = (): void => reject(new Error(`tunnel closed after ${got} of ${data.length} bytes`));
     socket.on('data', onData);
     socket.once('close', onClose);
+    socket.resume();
     socket.write(data);
   });
 }
