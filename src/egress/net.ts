@@ -1,5 +1,5 @@
 import { promises as dns } from 'node:dns';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { classifyAddress } from './address.js';
 import type { Policy } from './config.js';
 import type { Decision } from './policy.js';
@@ -9,9 +9,12 @@ export interface Resolver {
   resolve(host: string): Promise<string[]>;
 }
 
-/** Opens a TCP connection to an IP address (never a name). Injected so that tests can refuse anything off loopback. */
+/**
+ * Opens a TCP connection to an IP address (never a name). Injected so that tests can refuse anything off loopback.
+ * `onread`, when given, must be passed to `net.connect` (tunnels read upstream data into pooled buffers).
+ */
 export interface Dialer {
-  dial(address: string, port: number, timeoutMs: number): Promise<Socket>;
+  dial(address: string, port: number, timeoutMs: number, onread?: OnReadOpts): Promise<Socket>;
 }
 
 export const systemResolver: Resolver = {
@@ -43,10 +46,10 @@ export class DialError extends Error {
 }
 
 export const tcpDialer: Dialer = {
-  dial(address, port, timeoutMs) {
+  dial(address, port, timeoutMs, onread) {
     if (isIP(address) === 0) return Promise.reject(new DialError('upstream_connect_failed', 'dialer needs an IP'));
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: address, port, noDelay: true });
+      const socket = connect({ host: address, port, noDelay: true, ...(onread ? { onread } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new DialError('upstream_connect_timeout', `connect to ${address}:${port} timed out`));

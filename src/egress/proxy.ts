@@ -140,6 +140,23 @@ class DialingAgent extends Agent {
   }
 }
 
+/**
+ * 64 KiB read buffers for the upstream side of tunnels, reused once the client socket has taken their bytes.
+ * Reusing warm buffers instead of allocating one per read cuts the proxy's CPU per tunnelled byte (no fresh
+ * pages to fault in, less GC). Only free buffers are kept, and only a bounded number.
+ */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(
+    private readonly size = 64 * 1024,
+    private readonly maxFree = 128,
+  ) {}
+  get = (): Buffer => this.free.pop() ?? Buffer.allocUnsafe(this.size);
+  release(buf: Buffer): void {
+    if (this.free.length < this.maxFree) this.free.push(buf);
+  }
+}
+
 interface Tunnel {
   client: Duplex;
   upstream: Socket | null;
@@ -192,6 +209,7 @@ export class EgressProxy {
   private admin: Server | null = null;
   private readonly agent: DialingAgent;
   private readonly tunnels = new Set<Tunnel>();
+  private readonly pool = new BufferPool();
   private connections = 0;
   private inFlight = 0;
   private draining = false;
@@ -538,9 +556,23 @@ export class EgressProxy {
       refuse(result.status, result.decision);
       return;
     }
+    // Upstream bytes are read into pooled buffers and handed to `toClient`; anything that arrives before the
+    // tunnel is ready (the upstream spoke first, or the SNI check is still reading) is copied aside.
+    const pool = this.pool;
+    let toClient: ((buf: Buffer, n: number) => boolean) | null = null;
+    const early: Buffer[] = [];
+    const onread = {
+      buffer: pool.get,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        if (toClient) return toClient(buf as Buffer, n);
+        early.push(Buffer.from(buf.subarray(0, n)));
+        pool.release(buf as Buffer);
+        return true;
+      },
+    };
     let upstream: Socket;
     try {
-      upstream = await this.dialer.dial(result.address, target.port, this.config.limits.connectTimeoutMs);
+      upstream = await this.dialer.dial(result.address, target.port, this.config.limits.connectTimeoutMs, onread);
     } catch (err) {
       const reason = err instanceof DialError ? err.reason : 'upstream_connect_failed';
       if (!closedClient) refuse(statusFor(reason), { allow: false, reason, detail: (err as Error).message });
@@ -593,7 +625,17 @@ export class EgressProxy {
     }
     if (first.length > 0) upstream.write(first);
     client.pipe(upstream);
-    upstream.pipe(client);
+    for (const chunk of early) client.write(chunk);
+    const resume = (): void => {
+      upstream.resume();
+    };
+    toClient = (buf, n) => {
+      // The buffer goes back to the pool only when the client socket is done with it.
+      if (client.write(buf.subarray(0, n), () => pool.release(buf))) return true;
+      client.once('drain', resume);
+      return false;
+    };
+    upstream.once('end', () => client.end());
   }
 
   /** Reads the first TLS record from the client (bounded in size and time) and returns it with its SNI. */

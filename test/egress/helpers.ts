@@ -6,6 +6,7 @@ import {
   connect,
   createServer as createNetServer,
   type Server as NetServer,
+  type OnReadOpts,
   type Socket,
 } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,13 +107,13 @@ export class TableResolver implements Resolver {
 export class LoopbackDialer implements Dialer {
   readonly dials: string[] = [];
   readonly violations: string[] = [];
-  dial(address: string, port: number, timeoutMs: number): Promise<Socket> {
+  dial(address: string, port: number, timeoutMs: number, onread?: OnReadOpts): Promise<Socket> {
     this.dials.push(`${address}:${port}`);
     if (!(address.startsWith('127.') || address === '::1')) {
       this.violations.push(address);
       return Promise.reject(new Error(`test dialer: refused non-loopback ${address}`));
     }
-    return tcpDialer.dial(address, port, timeoutMs);
+    return tcpDialer.dial(address, port, timeoutMs, onread);
   }
 }
 
