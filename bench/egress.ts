@@ -180,7 +180,8 @@ async function httpLoad(proxyPort: number, upstreamPort: number, seconds: number
       const send = (): void => {
         if (performance.now() >= deadline) {
           s.destroy();
-          return resolve();
+          resolve();
+          return;
         }
         sentAt = performance.now();
         s.write(request);
@@ -210,7 +211,13 @@ async function httpLoad(proxyPort: number, upstreamPort: number, seconds: number
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - started) / 1000;
   const sorted = Float64Array.from(latencies).sort();
-  return { count: latencies.length, rps: latencies.length / elapsed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), errors };
+  return {
+    count: latencies.length,
+    rps: latencies.length / elapsed,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    errors,
+  };
 }
 
 function openTunnel(proxyPort: number, upstreamPort: number, localAddress?: string): Promise<Socket> {
@@ -226,9 +233,13 @@ function openTunnel(proxyPort: number, upstreamPort: number, localAddress?: stri
       s.off('data', onData);
       // Removing the listener does not stop the flow: pause, or bytes that arrive before the caller listens are lost.
       s.pause();
-      if (!buf.subarray(0, 12).toString().startsWith('HTTP/1.1 200') && !buf.subarray(0, 12).toString().startsWith('HTTP/1.0 200')) {
+      if (
+        !buf.subarray(0, 12).toString().startsWith('HTTP/1.1 200') &&
+        !buf.subarray(0, 12).toString().startsWith('HTTP/1.0 200')
+      ) {
         s.destroy();
-        return reject(new Error(`CONNECT refused: ${buf.subarray(0, end).toString().split('\r\n')[0]}`));
+        reject(new Error(`CONNECT refused: ${buf.subarray(0, end).toString().split('\r\n')[0]}`));
+        return;
       }
       const rest = buf.subarray(end + 4);
       if (rest.length) s.unshift(rest);
@@ -335,7 +346,21 @@ function median(values: number[]): number {
 async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<string, Figures>> {
   const acc = new Map<string, Acc>();
   for (const p of proxies) {
-    acc.set(p.name, { rps: [], p50: [], p99: [], mbps: [], tps: [], errors: 0, short: 0, cpuHttp: 0, nHttp: 0, cpuGb: 0, gb: 0, cpuTun: 0, nTun: 0 });
+    acc.set(p.name, {
+      rps: [],
+      p50: [],
+      p99: [],
+      mbps: [],
+      tps: [],
+      errors: 0,
+      short: 0,
+      cpuHttp: 0,
+      nHttp: 0,
+      cpuGb: 0,
+      gb: 0,
+      cpuTun: 0,
+      nTun: 0,
+    });
   }
   for (const p of proxies) await httpLoad(p.port, up.http, 1); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
