@@ -467,6 +467,8 @@ export class EgressProxy {
     const skip = connectionTokens(req.headers.connection);
     skip.add('host');
     const headers = ['Host', parsed.hostHeader, ...forwardable(req.rawHeaders, skip)];
+    // A chunked request body stays chunked upstream whatever the method (Node only chunks some methods by default).
+    if (req.headers['transfer-encoding'] !== undefined) headers.push('Transfer-Encoding', 'chunked');
     const upstream = request({
       agent: this.agent,
       host: result.address,

@@ -77,6 +77,20 @@ describe('egress proxy: allowed traffic arrives intact', () => {
     expect(Buffer.from(seen.body, 'base64').equals(posted)).toBe(true);
   });
 
+  it.each(['POST', 'DELETE', 'GET'])('plain HTTP: a chunked %s body arrives byte for byte', async (method) => {
+    const p = await proxyWith({ allow: [{ host: 'api.test', ports: [http.port] }] }, { 'api.test': loop() });
+    const sent = body(100_000, method);
+    const answer = await viaProxy(p.port, `http://api.test:${http.port}/echo`, {
+      method,
+      body: sent,
+      headers: { 'Transfer-Encoding': 'chunked' },
+    });
+    const seen = JSON.parse(answer.body.toString());
+    expect(seen.method).toBe(method);
+    expect(seen.headers['transfer-encoding']).toBe('chunked');
+    expect(Buffer.from(seen.body, 'base64').equals(sent)).toBe(true);
+  });
+
   it('plain HTTP keep-alive: several requests on one client connection all succeed', async () => {
     const p = await proxyWith({ allow: [{ host: 'api.test', ports: [http.port] }] }, { 'api.test': loop() });
     const sockets = new Set<unknown>();
