@@ -340,6 +340,10 @@ export class EgressProxy {
     }
     this.server.closeAllConnections();
     await closed;
+    // Destroyed sockets report 'close' a tick later; resolve only once the books are balanced.
+    for (let i = 0; i < 100 && (this.tunnels.size > 0 || this.connections > 0); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     this.agent.destroy();
     if (this.admin) {
       const admin = this.admin;
