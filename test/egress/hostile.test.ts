@@ -41,7 +41,7 @@ async function othersAreServed(): Promise<void> {
   const a = await viaProxy(p.port, `http://api.test:${http.port}/bytes/4096`);
   expect(a.status).toBe(200);
   expect(a.body.equals(body(4096))).toBe(true);
-  expect(Date.now() - started).toBeLessThan(1000);
+  expect(Date.now() - started).toBeLessThan(2000);
 }
 
 function raw(port = p.port): Promise<Socket> {
@@ -146,7 +146,7 @@ describe('egress under hostile clients', () => {
       const started = Date.now();
       const a = await viaProxy(q.port, `http://api.test:${http.port}/bytes/4096`);
       expect(a.body.equals(body(4096))).toBe(true);
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(2000);
     };
     await servedByQ();
     const fdsBefore = openFds();
