@@ -6,6 +6,7 @@ import { register as registerRules } from './rules.js';
 import { register as registerSbom } from './sbom.js';
 import { register as registerScan } from './scan.js';
 import { register as registerWatchReplay } from './watch-replay.js';
+import { register as registerEgress } from './egress.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerRules(program);
   registerWatchReplay(program);
+  registerEgress(program);
   return program;
 }
 
