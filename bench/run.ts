@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   image: () => import('./image.js'),
   versions: () => import('./versions.js'),
   'watch-rules': () => import('./watch-rules.js'),
+  egress: () => import('./egress.js'),
 };
 
 const wanted = process.argv.slice(2);

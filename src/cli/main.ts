@@ -2,11 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { describeError, PalisadeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { register as registerCheck } from './check.js';
+import { register as registerEgress } from './egress.js';
 import { register as registerRules } from './rules.js';
 import { register as registerSbom } from './sbom.js';
 import { register as registerScan } from './scan.js';
 import { register as registerWatchReplay } from './watch-replay.js';
-import { register as registerEgress } from './egress.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {

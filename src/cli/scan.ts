@@ -78,7 +78,6 @@ export function register(program: Command): void {
         clamdStreamMax: streamMax,
         clamdConcurrency: Number(flags.clamdConcurrency) || 4,
         limits: openOpts.limits,
-        onProgress: progress.onProgress,
       });
       progress.done();
       const verdict = evaluateFailOn(result.findings, { failOn, ignoreUnfixed: flags.ignoreUnfixed });

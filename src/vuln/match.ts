@@ -2,8 +2,8 @@ import { KIND_MAPPING } from '../core/checks.js';
 import type { Finding, Package, Severity } from '../core/types.js';
 import { matchAffected, type PackageQuery } from './affected.js';
 import { recordSeverity } from './cvss.js';
-import { comparatorFor } from './versions/index.js';
 import type { OsvCandidate, VulnDb } from './db/index.js';
+import { comparatorFor } from './versions/index.js';
 
 /** The package name as OSV spells it in the package's ecosystem. */
 export function osvName(pkg: Pick<Package, 'type' | 'namespace' | 'name'>): string {
@@ -126,12 +126,18 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
       )[0]!;
       const c = best.candidate;
       const sev = recordSeverity(
-        { severity: c.severity, database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined, affected: c.affected },
+        {
+          severity: c.severity,
+          database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
+          affected: c.affected,
+        },
         best.entryIndex >= 0 ? best.entryIndex : undefined,
       );
       // The group's fix: the lowest fixed version any of its records knows.
       const cmp = comparatorFor(q.ecosystem);
-      const fixed = [...new Set(group.flatMap((h) => h.fixed))].sort((a, b) => (cmp ? cmp.compare(a, b) : a.localeCompare(b)));
+      const fixed = [...new Set(group.flatMap((h) => h.fixed))].sort((a, b) =>
+        cmp ? cmp.compare(a, b) : a.localeCompare(b),
+      );
       const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
       const finding: Finding = {
         kind: 'vulnerability',
