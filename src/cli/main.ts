@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, PalisadeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { register as registerDb } from './db.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerDb(program);
   return program;
 }
 

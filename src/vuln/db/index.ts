@@ -1,4 +1,5 @@
 /** The vulnerability DB: import, update, status, bundles, and the read API the matcher uses. */
+export { type BundleManifest, exportBundle, importBundle } from './bundle.js';
 export { type ImportOptions, type ImportReport, importInputs } from './import.js';
 export { DEFAULT_LIMITS, type Limits } from './inputs.js';
 export type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvReference, OsvSeverity } from './osv.js';
@@ -12,3 +13,4 @@ export {
   type VulnDb,
 } from './read.js';
 export { SCHEMA_VERSION } from './schema.js';
+export { type EcosystemUpdate, redactUrl, type UpdateOptions, type UpdateReport, updateDb } from './update.js';

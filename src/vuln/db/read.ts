@@ -38,7 +38,9 @@ export interface DbStatus {
   schemaVersion: number;
   /** When the DB's content was last imported or updated. */
   updatedAt: string;
-  /** Whole days since `updatedAt`. */
+  /** When `db update` last found the mirror unchanged (304), if later than `updatedAt`. */
+  checkedAt?: string;
+  /** Whole days since the data was last refreshed or confirmed current. */
   ageDays: number;
   records: number;
   newestModified: string | null;
@@ -55,7 +57,7 @@ export interface VulnDb {
   /** Ids of the records that list `alias` among their aliases/upstream ids. */
   recordsWithAlias(alias: string): string[];
   status(): DbStatus;
-  /** Days (fractional) since the DB was last imported/updated. */
+  /** Days (fractional) since the data was last imported/updated or confirmed current by `db update`. */
   dbAgeDays(now?: Date): number;
   close(): void;
 }
@@ -162,6 +164,7 @@ class SqliteVulnDb implements VulnDb {
       path: this.path,
       schemaVersion: SCHEMA_VERSION,
       updatedAt: this.meta.get('updated_at') ?? '',
+      ...(this.meta.get('checked_at') ? { checkedAt: this.meta.get('checked_at') } : {}),
       ageDays: Math.floor(this.dbAgeDays()),
       records: Number(this.meta.get('records') ?? 0),
       newestModified: newest,
@@ -170,7 +173,10 @@ class SqliteVulnDb implements VulnDb {
   }
 
   dbAgeDays(now: Date = new Date()): number {
-    const at = Date.parse(this.meta.get('updated_at') ?? '');
+    const at = Math.max(
+      Date.parse(this.meta.get('updated_at') ?? ''),
+      Date.parse(this.meta.get('checked_at') ?? '') || 0,
+    );
     if (Number.isNaN(at)) return Number.POSITIVE_INFINITY;
     return Math.max(0, (now.getTime() - at) / 86_400_000);
   }
