@@ -126,8 +126,8 @@ async function readBundle(
       if ((header.size ?? 0) > MAX_MANIFEST)
         return fail(new LimitExceededError(`bundle ${bundlePath}: manifest too large`));
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => {
-        chunks.push(c);
+      stream.on('data', (c: unknown) => {
+        chunks.push(c as Buffer);
       });
       stream.on('end', () => {
         try {
