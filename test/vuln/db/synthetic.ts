@@ -54,7 +54,12 @@ export function* syntheticRecords(count: number, seed = 1, packagesPerEcosystem 
   const ver = () => `${Math.floor(r() * 10)}.${Math.floor(r() * 20)}.${Math.floor(r() * 30)}`;
   for (let i = 0; i < count; i++) {
     let x = r() * TOTAL_WEIGHT;
-    const e = ECOSYSTEMS.find((k) => (x -= k.weight) < 0) ?? ECOSYSTEMS[0]!;
+    let e = ECOSYSTEMS[0]!;
+    for (const k of ECOSYSTEMS) {
+      e = k;
+      x -= k.weight;
+      if (x < 0) break;
+    }
     const year = 2015 + Math.floor(r() * 11);
     const cve = `CVE-${year}-${10000 + i}`;
     const id =
