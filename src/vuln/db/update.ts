@@ -249,8 +249,17 @@ async function get(
   headers: Record<string, string>,
   timeoutMs = 300_000,
 ): Promise<Response> {
+  // fetch refuses URLs with credentials: they travel as Basic auth instead (and never into messages).
+  const u = new URL(url);
+  const sent = { ...headers };
+  if (u.username || u.password) {
+    const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+    sent.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+  }
   try {
-    return await fetch(url, { headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+    return await fetch(u, { headers: sent, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new UnavailableError(`cannot reach ${shown} (${cause?.code ?? cause?.message ?? (err as Error).message})`);
