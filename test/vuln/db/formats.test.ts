@@ -1,19 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import semver from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SecdbConverter } from '../../../src/vuln/db/alpine-secdb.js';
 import { importInputs, type OsvAffected, openVulnDb, type VulnDb } from '../../../src/vuln/db/index.js';
 import { convertNodejsWg } from '../../../src/vuln/db/nodejs-wg.js';
-import { FIX, readJsonFiles, tempDir } from './helpers.js';
-
-async function osvValidator() {
-  const ajv = new Ajv2020({ strict: false });
-  addFormats(ajv);
-  return ajv.compile(JSON.parse(await readFile(`${FIX}osv-schema.json`, 'utf8')));
-}
+import { FIX, osvValidator, readJsonFiles, tempDir } from './helpers.js';
 
 interface Secdb {
   distroversion: string;

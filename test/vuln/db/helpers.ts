@@ -2,6 +2,8 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 
 export const FIX = new URL('../../fixtures/vuln/db/', import.meta.url).pathname;
 export const REPO = new URL('../../../', import.meta.url).pathname;
@@ -85,4 +87,11 @@ export function makeZip(entries: readonly ZipEntry[]): Buffer {
 /** A zip of JSON records named `<id>.json`, like OSV's per-ecosystem all.zip. */
 export function zipOfRecords(records: readonly { id: string }[]): Buffer {
   return makeZip(records.map((r) => ({ name: `${r.id}.json`, data: Buffer.from(JSON.stringify(r)) })));
+}
+
+/** The official OSV schema (JSON Schema 2020-12) compiled with ajv. */
+export async function osvValidator(): Promise<ValidateFunction> {
+  const ajv = new Ajv2020({ strict: false });
+  addFormatsModule.default(ajv as never);
+  return ajv.compile(JSON.parse(await readFile(`${FIX}osv-schema.json`, 'utf8')));
 }
