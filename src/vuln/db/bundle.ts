@@ -117,6 +117,8 @@ async function readBundle(
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     const fail = (err: Error) => {
+      // The extractor destroys the entry stream with this error too; the pipeline below reports it once.
+      stream.on('error', () => {});
       stream.resume();
       next(err);
     };
