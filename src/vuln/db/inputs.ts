@@ -1,8 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
 import { LimitExceededError, UserInputError } from '../../core/errors.js';
+import { ZipReader } from './zip.js';
 
 /**
  * Turns import inputs (JSON files, directories, OSV `all.zip` files) into a stream of parsed JSON
@@ -120,69 +119,27 @@ function parse(where: string, bytes: Buffer): Doc {
 }
 
 /**
- * Streams the `.json` entries of a zip. Declared sizes are bounded before inflating and yauzl
- * checks the inflated size against the declared one; the CRC-32 is checked too, so a damaged
- * archive fails instead of feeding garbage. A structurally broken zip (truncated download) is an error.
+ * The `.json` entries of a zip, one at a time. Declared sizes are bounded before inflating (an
+ * entry over the per-document bound is skipped with a warning; the whole zip over the total bound
+ * is refused); a structurally broken zip (a truncated download) or a CRC mismatch is an error.
  */
 export async function* zipDocuments(path: string, limits: Limits = DEFAULT_LIMITS): AsyncGenerator<Doc> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, z) =>
-      err ? reject(new UserInputError(`${path} is not a readable zip (${err.message})`)) : resolve(z!),
-    ),
-  );
-  if (zip.entryCount > limits.maxZipEntries) {
-    if (zip.isOpen) zip.close();
-    throw new LimitExceededError(`${path} has ${zip.entryCount} entries (limit ${limits.maxZipEntries})`);
-  }
-  // yauzl is event-driven; a small queue turns it into pull-based iteration with backpressure.
-  const queue: Array<{ entry?: yauzl.Entry; err?: Error; end?: true }> = [];
-  let wake: (() => void) | null = null;
-  const push = (item: (typeof queue)[number]) => {
-    queue.push(item);
-    wake?.();
-  };
-  zip.on('entry', (entry: yauzl.Entry) => push({ entry }));
-  zip.on('end', () => push({ end: true }));
-  zip.on('error', (err: Error) => push({ err }));
+  const zip = new ZipReader(path, limits.maxZipEntries);
   let total = 0;
   try {
-    zip.readEntry();
-    for (;;) {
-      if (queue.length === 0) await new Promise<void>((r) => (wake = r));
-      wake = null;
-      const item = queue.shift()!;
-      if (item.end) return;
-      if (item.err) throw new UserInputError(`${path} is a damaged zip (${item.err.message})`);
-      const entry = item.entry!;
-      const where = `${path}!${entry.fileName}`;
-      if (!entry.fileName.endsWith('/') && /\.json$/i.test(entry.fileName)) {
-        total += entry.uncompressedSize;
-        if (total > limits.maxZipBytes)
-          throw new LimitExceededError(`${path} inflates to more than ${limits.maxZipBytes} bytes`);
-        if (entry.uncompressedSize > limits.maxDocumentBytes) {
-          yield { where, error: `larger than ${limits.maxDocumentBytes} bytes; skipped` };
-        } else {
-          const bytes = await readEntry(zip, entry, where);
-          if (typeof crc32 === 'function' && crc32(bytes) >>> 0 !== entry.crc32 >>> 0)
-            throw new UserInputError(`${where}: CRC-32 mismatch (damaged zip)`);
-          yield parse(where, bytes);
-        }
+    for (const entry of zip.entries()) {
+      if (entry.name.endsWith('/') || !/\.json$/i.test(entry.name)) continue;
+      const where = `${path}!${entry.name}`;
+      total += entry.size;
+      if (total > limits.maxZipBytes)
+        throw new LimitExceededError(`${path} inflates to more than ${limits.maxZipBytes} bytes`);
+      if (entry.size > limits.maxDocumentBytes) {
+        yield { where, error: `larger than ${limits.maxDocumentBytes} bytes; skipped` };
+        continue;
       }
-      zip.readEntry();
+      yield parse(where, zip.data(entry));
     }
   } finally {
-    if (zip.isOpen) zip.close();
+    zip.close();
   }
-}
-
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
-      if (err || !stream) return reject(new UserInputError(`${where}: cannot inflate (${err?.message})`));
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (e: Error) => reject(new UserInputError(`${where}: damaged entry (${e.message})`)));
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
-  });
 }

@@ -21,7 +21,7 @@ async function entries(path: string): Promise<Map<string, Buffer>> {
     });
   });
   ex.end(await readFile(path));
-  await new Promise((r) => ex.on('finish', r));
+  await new Promise<void>((r) => ex.on('finish', () => r()));
   return out;
 }
 

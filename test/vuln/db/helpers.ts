@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +95,63 @@ export async function osvValidator(): Promise<ValidateFunction> {
   const ajv = new Ajv2020({ strict: false });
   addFormatsModule.default(ajv as never);
   return ajv.compile(JSON.parse(await readFile(`${FIX}osv-schema.json`, 'utf8')));
+}
+
+/**
+ * Streams a (possibly large) deflate zip to `path`; past 65,534 entries it writes the ZIP64 end
+ * records, as OSV's big all.zip files have. Returns the entry count.
+ */
+export function writeZipFile(path: string, entries: Iterable<{ name: string; data: Buffer }>): number {
+  const fd = openSync(path, 'w');
+  const central: Buffer[] = [];
+  let offset = 0;
+  let count = 0;
+  const write = (b: Buffer) => {
+    writeSync(fd, b);
+    offset += b.length;
+  };
+  try {
+    for (const e of entries) {
+      const one = makeZip([e]);
+      // makeZip's single-entry output: local part, then central header (46 + name), then the 22-byte end record.
+      const name = Buffer.byteLength(e.name);
+      const localLen = one.length - 22 - 46 - name;
+      const cd = Buffer.from(one.subarray(localLen, localLen + 46 + name));
+      cd.writeUInt32LE(offset, 42);
+      write(one.subarray(0, localLen));
+      central.push(cd);
+      count++;
+    }
+    const cdStart = offset;
+    for (const c of central) write(c);
+    const cdSize = offset - cdStart;
+    if (count > 0xfffe) {
+      const z64 = Buffer.alloc(56);
+      z64.writeUInt32LE(0x06064b50, 0);
+      z64.writeBigUInt64LE(44n, 4);
+      z64.writeUInt16LE(45, 12);
+      z64.writeUInt16LE(45, 14);
+      z64.writeBigUInt64LE(BigInt(count), 24);
+      z64.writeBigUInt64LE(BigInt(count), 32);
+      z64.writeBigUInt64LE(BigInt(cdSize), 40);
+      z64.writeBigUInt64LE(BigInt(cdStart), 48);
+      const z64At = offset;
+      write(z64);
+      const loc = Buffer.alloc(20);
+      loc.writeUInt32LE(0x07064b50, 0);
+      loc.writeBigUInt64LE(BigInt(z64At), 8);
+      loc.writeUInt32LE(1, 16);
+      write(loc);
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Math.min(count, 0xffff), 8);
+    end.writeUInt16LE(Math.min(count, 0xffff), 10);
+    end.writeUInt32LE(cdSize, 12);
+    end.writeUInt32LE(count > 0xfffe ? 0xffffffff : cdStart, 16);
+    write(end);
+  } finally {
+    closeSync(fd);
+  }
+  return count;
 }
