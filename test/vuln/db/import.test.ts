@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImportReport, importInputs, openVulnDb, type VulnDb } from '../../../src/vuln/db/index.js';
 import { checkOsv } from '../../../src/vuln/db/osv.js';
-import { FIX, osvValidator, readJsonFiles, tempDir } from './helpers.js';
+import { FIX, type Json, osvValidator, readJsonFiles, tempDir } from './helpers.js';
 
-type Rec = { id: string; modified: string; withdrawn?: string; aliases?: string[]; affected?: any[]; summary?: string };
+type Rec = {
+  id: string;
+  modified: string;
+  withdrawn?: string;
+  aliases?: string[];
+  affected?: Json[];
+  summary?: string;
+};
 
 const pypiKey = (n: string) => n.toLowerCase().replace(/[-_.]+/g, '-');
 
@@ -45,7 +52,7 @@ describe('db import: real GHSA, PyPA and Debian OSV records', () => {
   it('serves every live record under each package it names, with exactly its affected entries', () => {
     let checked = 0;
     for (const rec of records.filter((r) => !r.withdrawn)) {
-      const byPkg = new Map<string, any[]>();
+      const byPkg = new Map<string, Json[]>();
       for (const a of rec.affected ?? []) {
         if (!a.package) continue;
         const key = `${a.package.ecosystem}\0${a.package.ecosystem === 'PyPI' ? pypiKey(a.package.name) : a.package.name}`;
