@@ -7,6 +7,7 @@ import { register as registerRules } from './rules.js';
 import { register as registerSbom } from './sbom.js';
 import { register as registerScan } from './scan.js';
 import { register as registerWatchReplay } from './watch-replay.js';
+import { register as registerDb } from './db.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRules(program);
   registerWatchReplay(program);
   registerEgress(program);
+  registerDb(program);
   return program;
 }
 

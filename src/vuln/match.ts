@@ -112,7 +112,7 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
             candidate: c,
             fixed: m.fixed,
             reason: m.reason,
-            entryIndex: c.affected.indexOf(m.entries[0]!),
+            entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
             ids: new Set([c.id, ...c.aliases, ...c.upstream]),
           });
         }
