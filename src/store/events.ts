@@ -17,12 +17,12 @@ const CHUNK = 500;
 
 /**
  * Appends events to the outbox in one transaction. An event id already present is skipped (a shipper that
- * retries after a lost answer does not create a duplicate). Returns how many were new.
+ * retries after a lost answer does not create a duplicate). Returns the ids that were new.
  */
-export async function appendEvents(store: Store, events: readonly StoredEventInput[]): Promise<number> {
-  if (events.length === 0) return 0;
+export async function appendEvents(store: Store, events: readonly StoredEventInput[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
   return store.db.transaction().execute(async (tx) => {
-    let inserted = 0;
+    const inserted = new Set<string>();
     for (let i = 0; i < events.length; i += CHUNK) {
       const rows = events.slice(i, i + CHUNK).map((e) => ({
         event_id: e.eventId,
@@ -32,12 +32,14 @@ export async function appendEvents(store: Store, events: readonly StoredEventInp
         raw: e.raw,
         lake_file: null,
       }));
+      // RETURNING after ON CONFLICT DO NOTHING yields only the rows inserted (SQLite ≥ 3.35 and PostgreSQL).
       const res = await tx
         .insertInto('events')
         .values(rows)
         .onConflict((oc) => oc.column('event_id').doNothing())
-        .executeTakeFirst();
-      inserted += Number(res.numInsertedOrUpdatedRows ?? 0);
+        .returning('event_id')
+        .execute();
+      for (const r of res) inserted.add(r.event_id);
     }
     return inserted;
   });

@@ -77,8 +77,8 @@ describe.each(backends)('store on %s', (_name, makeUrl) => {
   });
 
   it('appendEvents skips an event id seen before and keeps insertion order', async () => {
-    expect(await appendEvents(store, [ev('a'), ev('b'), ev('a')])).toBe(2);
-    expect(await appendEvents(store, [ev('b'), ev('c')])).toBe(1);
+    expect([...(await appendEvents(store, [ev('a'), ev('b'), ev('a')]))]).toEqual(['a', 'b']);
+    expect([...(await appendEvents(store, [ev('b'), ev('c')]))]).toEqual(['c']);
     const pending = await pendingEvents(store, 10);
     expect(pending.map((e) => e.eventId)).toEqual(['a', 'b', 'c']);
     expect(pending[0]).toMatchObject({ source: 'syslog', time: 1_700_000_000_000, receivedAt: 1_700_000_000_005 });
@@ -102,7 +102,7 @@ describe.each(backends)('store on %s', (_name, makeUrl) => {
 
   it('a large batch (over one insert chunk) goes in whole', async () => {
     const many = Array.from({ length: 1234 }, (_, i) => ev(`bulk-${i}`));
-    expect(await appendEvents(store, many)).toBe(1234);
+    expect((await appendEvents(store, many)).size).toBe(1234);
     expect(await countPendingEvents(store)).toBe(1235);
   });
 
