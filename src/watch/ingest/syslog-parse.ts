@@ -177,7 +177,13 @@ export class SyslogFramer {
         const len = Number(lenText);
         if (len > this.maxBytes) throw new Error(`syslog frame of ${len} bytes exceeds ${this.maxBytes}`);
         if (this.buf.length < sp + 1 + len) break;
-        out.push(this.buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+        // Senders often count a trailing LF into the frame (rsyslog's RFC 5424 template ends with one): drop it.
+        out.push(
+          this.buf
+            .subarray(sp + 1, sp + 1 + len)
+            .toString('utf8')
+            .replace(/\r?\n$/, ''),
+        );
         this.buf = this.buf.subarray(sp + 1 + len);
       } else {
         const nl = this.buf.indexOf(0x0a);
