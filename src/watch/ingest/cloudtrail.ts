@@ -13,14 +13,19 @@ const MAX_JSON_BYTES = 512 * 1024 * 1024;
 const NAME = /\.json(\.gz)?$/;
 
 /** Parses one CloudTrail log file as S3 delivers it: gzip (or plain) JSON `{"Records":[…]}`. */
-export function parseCloudTrailFile(bytes: Buffer, receivedAt: number, name: string): IngestEvent[] {
+export function parseCloudTrailFile(
+  bytes: Buffer,
+  receivedAt: number,
+  name: string,
+  maxJsonBytes = MAX_JSON_BYTES,
+): IngestEvent[] {
   let text: string;
   try {
     const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
-    text = (gz ? gunzipSync(bytes, { maxOutputLength: MAX_JSON_BYTES }) : bytes).toString('utf8');
+    text = (gz ? gunzipSync(bytes, { maxOutputLength: maxJsonBytes }) : bytes).toString('utf8');
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-      throw new LimitExceededError(`${name}: decompresses beyond ${MAX_JSON_BYTES} bytes`);
+      throw new LimitExceededError(`${name}: decompresses beyond ${maxJsonBytes} bytes`);
     throw new UserInputError(`${name}: not a gzip file: ${(err as Error).message}`);
   }
   let doc: unknown;
