@@ -1,4 +1,6 @@
 /** Notifications shared by watch and gate: Slack, signed webhook, e-mail, PagerDuty; outbox, routing, heartbeats. */
+
+export { type ChannelConfig, channelsFromConfig } from './config.js';
 export { type EmailOptions, emailNotifier, emailSubject, emailText } from './email.js';
 export { HeartbeatMonitor, type HeartbeatRule } from './heartbeat.js';
 export {

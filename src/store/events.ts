@@ -75,6 +75,24 @@ export async function pendingEvents(store: Store, limit: number): Promise<Stored
   return rows.map(toEvent);
 }
 
+/** Count, raw bytes and oldest receive time of pending events, computed in the database (cheap to poll). */
+export async function pendingSummary(store: Store): Promise<{ count: number; bytes: number; oldest: number | null }> {
+  const row = await store.db
+    .selectFrom('events')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>(eb.fn('length', ['raw'])).as('bytes'),
+      eb.fn.min<number>('received_at').as('oldest'),
+    ])
+    .where('lake_file', 'is', null)
+    .executeTakeFirstOrThrow();
+  return {
+    count: Number(row.n),
+    bytes: Number(row.bytes ?? 0),
+    oldest: row.oldest === null ? null : Number(row.oldest),
+  };
+}
+
 export async function countPendingEvents(store: Store): Promise<number> {
   const row = await store.db
     .selectFrom('events')

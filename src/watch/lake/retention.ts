@@ -13,7 +13,10 @@ export const PCI_RETENTION: RetentionPolicy = { retentionDays: 365, hotDays: 90 
 
 /** Deny by default: a policy shorter than PCI DSS 10.5.1 needs an explicit `allowBelowPci`. */
 export function checkRetention(p: Partial<RetentionPolicy>, allowBelowPci = false): RetentionPolicy {
-  const policy = { ...PCI_RETENTION, ...p };
+  const policy = {
+    retentionDays: p.retentionDays ?? PCI_RETENTION.retentionDays,
+    hotDays: p.hotDays ?? PCI_RETENTION.hotDays,
+  };
   if (!Number.isInteger(policy.retentionDays) || policy.retentionDays < 1)
     throw new UserInputError('lake.retentionDays must be a positive integer');
   if (!Number.isInteger(policy.hotDays) || policy.hotDays < 0 || policy.hotDays > policy.retentionDays) {

@@ -5,6 +5,7 @@ import {
   lakeFilesInState,
   markLakeFileDone,
   pendingEvents,
+  pendingSummary,
   pruneLakedEvents,
   type Store,
   type StoredEvent,
@@ -74,12 +75,17 @@ export class LakeWriter {
    */
   async step(force = false): Promise<number> {
     const { store } = this.options;
-    const pending = await pendingEvents(store, this.batch);
-    if (pending.length === 0) return 0;
-    const bytes = pending.reduce((n, e) => n + e.raw.length + 100, 0);
-    const oldest = Math.min(...pending.map((e) => e.receivedAt));
-    const due = force || bytes >= this.maxBytes || pending.length >= this.batch || this.now() - oldest >= this.maxAge;
+    // Decide from an aggregate first: polling must not load pending rows that are not due yet.
+    const summary = await pendingSummary(store);
+    if (summary.count === 0) return 0;
+    const bytes = summary.bytes + 100 * summary.count;
+    const due =
+      force ||
+      bytes >= this.maxBytes ||
+      summary.count >= this.batch ||
+      this.now() - (summary.oldest ?? 0) >= this.maxAge;
     if (!due) return 0;
+    const pending = await pendingEvents(store, this.batch);
     const files = this.cut(pending);
     await assignLakeFiles(
       store,
