@@ -206,13 +206,15 @@ export function parseWatchConfig(text: string, baseDir: string, env: NodeJS.Proc
   } catch (err) {
     throw new UserInputError(`config: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  // Expand env: first so that the schema checks the real values (token length, URLs).
+  doc = expandEnv(doc, env, '');
   if (!validate(doc)) {
     const e = validate.errors?.[0];
     throw new UserInputError(
       `config${e?.instancePath ? ` ${e.instancePath}` : ''}: ${e?.message ?? 'invalid'}${e?.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
     );
   }
-  const c = resolvePaths(expandEnv(doc, env, '') as WatchConfig, baseDir);
+  const c = resolvePaths(doc as WatchConfig, baseDir);
   if (!c.http && !c.syslog && !c.cloudtrail)
     throw new UserInputError('config: no sources (http, syslog or cloudtrail)');
   if (c.lake?.dir && c.lake.s3) throw new UserInputError('config /lake: set dir or s3, not both');
