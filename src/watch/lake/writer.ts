@@ -75,17 +75,17 @@ export class LakeWriter {
    */
   async step(force = false): Promise<number> {
     const { store } = this.options;
-    // Decide from an aggregate first: polling must not load pending rows that are not due yet.
-    const summary = await pendingSummary(store);
-    if (summary.count === 0) return 0;
-    const bytes = summary.bytes + 100 * summary.count;
-    const due =
-      force ||
-      bytes >= this.maxBytes ||
-      summary.count >= this.batch ||
-      this.now() - (summary.oldest ?? 0) >= this.maxAge;
-    if (!due) return 0;
+    if (!force) {
+      // Decide from an aggregate first: polling must not load pending rows that are not due yet.
+      const summary = await pendingSummary(store);
+      if (summary.count === 0) return 0;
+      const bytes = summary.bytes + 100 * summary.count;
+      const due =
+        bytes >= this.maxBytes || summary.count >= this.batch || this.now() - (summary.oldest ?? 0) >= this.maxAge;
+      if (!due) return 0;
+    }
     const pending = await pendingEvents(store, this.batch);
+    if (pending.length === 0) return 0;
     const files = this.cut(pending);
     await assignLakeFiles(
       store,
