@@ -4,14 +4,22 @@
  * Sizes can be lowered for a quick look: WATCH_BENCH_EVENTS (lake write, default 300000) and
  * WATCH_BENCH_QUERY_EVENTS (default 10000000).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { appendEvents, openStore, type StoredEventInput } from '../src/store/index.js';
 import { LakeWriter, localLake, queryLake } from '../src/watch/lake/index.js';
 
-const NAMES = ['ConsoleLogin', 'GetObject', 'PutObject', 'AssumeRole', 'DescribeInstances', 'CreateUser', 'StopLogging'];
+const NAMES = [
+  'ConsoleLogin',
+  'GetObject',
+  'PutObject',
+  'AssumeRole',
+  'DescribeInstances',
+  'CreateUser',
+  'StopLogging',
+];
 
 function cloudTrailLike(i: number, t: number): string {
   return JSON.stringify({
@@ -56,7 +64,9 @@ export async function run(): Promise<void> {
     await writer.flush();
     const lakeMs = performance.now() - start;
     await store.close();
-    console.log(`watch-io: store ingest (SQLite WAL, batches of 5000): ${rate(n, ingestMs)} events/s (${n} events, ${mb(rawBytes, ingestMs)} MB/s raw)`);
+    console.log(
+      `watch-io: store ingest (SQLite WAL, batches of 5000): ${rate(n, ingestMs)} events/s (${n} events, ${mb(rawBytes, ingestMs)} MB/s raw)`,
+    );
     console.log(
       `watch-io: lake write: ${rate(n, lakeMs)} events/s, ${mb(rawBytes, lakeMs)} MB/s raw in, ${mb(writer.stats.bytes, lakeMs)} MB/s gzip out (${writer.stats.files} files, ratio ${(rawBytes / writer.stats.bytes).toFixed(1)}x)`,
     );
@@ -71,8 +81,7 @@ export async function run(): Promise<void> {
     const conn = await inst.connect();
     for (let h = 0; h < hours; h++) {
       const dir = join(big, 'source=cloudtrail', 'dt=2026-03-01', `hour=${String(h).padStart(2, '0')}`);
-      await conn.run(`SELECT 1 FROM (SELECT 1)`); // keep the connection warm
-      (await import('node:fs')).mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       await conn.run(`COPY (
         SELECT 'cloudtrail:' || (i + ${h * per}) AS id,
           strftime(TIMESTAMP '2026-03-01 ${String(h).padStart(2, '0')}:00:00' + to_milliseconds(i % 3600000), '%Y-%m-%dT%H:%M:%S.%gZ') AS "time",
@@ -96,7 +105,9 @@ export async function run(): Promise<void> {
       start = performance.now();
       const r = await queryLake(big, sql);
       const ms = performance.now() - start;
-      console.log(`watch-io: query "${name}" over ${q.toLocaleString('en-US')} events: ${(ms / 1000).toFixed(2)} s (${rate(q, ms)} events/s scanned) → ${JSON.stringify(r.rows[0])}`);
+      console.log(
+        `watch-io: query "${name}" over ${q.toLocaleString('en-US')} events: ${(ms / 1000).toFixed(2)} s (${rate(q, ms)} events/s scanned) → ${JSON.stringify(r.rows[0])}`,
+      );
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
