@@ -102,7 +102,9 @@ export function register(program: Command): void {
       });
       progress.done();
       const policyVerdict = evaluateFailOn(result.findings, { failOn, ignoreUnfixed: flags.ignoreUnfixed });
-      const verdict = staleReason ? { ...policyVerdict, pass: false, reason: `${staleReason}; ${policyVerdict.reason}` } : policyVerdict;
+      const verdict = staleReason
+        ? { ...policyVerdict, pass: false, reason: `${staleReason}; ${policyVerdict.reason}` }
+        : policyVerdict;
       const inv = result.inventory;
       const out =
         format === 'json'
@@ -113,7 +115,8 @@ export function register(program: Command): void {
               ? JSON.stringify(toCycloneDx(inv, { vulnerabilities: cdxVulnerabilities(result.findings) }), null, 2)
               : findingsTable(inv, result.findings, verdict);
       await writeOutput(out, flags.output);
-      if (!flags.quiet) for (const w of [...warnings, ...inv.warnings]) process.stderr.write(`palisade: warning: ${w}\n`);
+      if (!flags.quiet)
+        for (const w of [...warnings, ...inv.warnings]) process.stderr.write(`palisade: warning: ${w}\n`);
       if (!verdict.pass) process.exitCode = 1;
     } finally {
       progress.done();

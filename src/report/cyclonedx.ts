@@ -48,7 +48,9 @@ export function cdxVulnerabilities(findings: readonly Finding[]): Record<string,
     byId.set(f.id, {
       'bom-ref': `vuln:${f.id}`,
       id: f.id,
-      ...(Array.isArray(f.aliases) && f.aliases.length ? { references: (f.aliases as string[]).map((id) => ({ id, source: { name: id.split('-')[0] } })) } : {}),
+      ...(Array.isArray(f.aliases) && f.aliases.length
+        ? { references: (f.aliases as string[]).map((id) => ({ id, source: { name: id.split('-')[0] } })) }
+        : {}),
       ratings: [
         cvss
           ? { score: cvss.score, severity, method: RATING_METHOD[cvss.version] ?? 'other', vector: cvss.vector }
@@ -57,10 +59,7 @@ export function cdxVulnerabilities(findings: readonly Finding[]): Record<string,
       ...(f.title && f.title !== f.id ? { description: f.title } : {}),
       ...(f.fixedVersion ? { recommendation: `Upgrade to ${f.fixedVersion} or later.` } : {}),
       affects: [{ ref }],
-      properties: [
-        { name: 'palisade:nist', value: f.nist },
-        ...f.pci.map((p) => ({ name: 'palisade:pci', value: p })),
-      ],
+      properties: [{ name: 'palisade:nist', value: f.nist }, ...f.pci.map((p) => ({ name: 'palisade:pci', value: p }))],
     });
   }
   return [...byId.values()];

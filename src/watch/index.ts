@@ -1,0 +1,6 @@
+export * from './lake/index.js';
+export * from './normalize/index.js';
+export { replay } from './replay.js';
+export * from './rules/index.js';
+export { startWatchService } from './service.js';
+export { loadWatchConfig } from './service-config.js';
