@@ -1,7 +1,15 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import { loadWatchConfig, queryLake, startWatchService } from '../watch/index.js';
+import { renderTable } from '../report/table.js';
+import {
+  detectionSink,
+  loadRuleSet,
+  loadWatchConfig,
+  queryLake,
+  SqliteStateStore,
+  startWatchService,
+} from '../watch/index.js';
 
 /**
  * The `watch` command object, shared with `watch replay` (src/cli/watch-replay.ts): whichever file registers
@@ -20,8 +28,11 @@ export function register(program: Command): void {
     .action(async (opts: { config?: string }) => {
       if (!opts.config) throw new UserInputError('watch: --config FILE is required');
       const config = loadWatchConfig(opts.config);
+      const rules = config.rules ? await loadRuleSet(config.rules.paths) : undefined;
+      const state = config.rules?.stateFile ? new SqliteStateStore(config.rules.stateFile) : undefined;
       const service = await startWatchService({
         config,
+        ...(rules ? { sinks: ({ notifications }) => [detectionSink(rules, notifications, state)] } : {}),
         log: (line) => process.stdout.write(`palisade watch: ${line}\n`),
       });
       process.stdout.write('palisade watch: running\n');
@@ -29,7 +40,10 @@ export function register(program: Command): void {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          service.stop().then(done, done);
+          service
+            .stop()
+            .finally(() => state?.close())
+            .then(done, done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
@@ -60,15 +74,6 @@ export function register(program: Command): void {
           r[c] === null || r[c] === undefined ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c]),
         ),
       );
-      const widths = result.columns.map((c, i) =>
-        Math.min(60, Math.max(c.length, ...cells.map((row) => row[i]!.length))),
-      );
-      const line = (vals: string[]) =>
-        vals
-          .map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!)))
-          .join('  ')
-          .trimEnd();
-      process.stdout.write(`${line(result.columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
-      for (const row of cells) process.stdout.write(`${line(row)}\n`);
+      process.stdout.write(`${renderTable(result.columns, cells)}\n`);
     });
 }

@@ -42,6 +42,8 @@ export interface WatchConfig {
   };
   notify?: { dedupWindowSeconds?: number; channels?: ChannelConfig[] };
   heartbeats?: { source: string; maxSilenceMinutes: number; severity?: string }[];
+  /** Routing patterns and Sigma rules (files or directories) run on every event; correlation state in `stateFile`. */
+  rules?: { paths: string[]; stateFile?: string };
 }
 
 const s3Schema = {
@@ -148,6 +150,15 @@ const SCHEMA = {
         },
       },
     },
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['paths'],
+      properties: {
+        paths: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        stateFile: { type: 'string', minLength: 1 },
+      },
+    },
     heartbeats: {
       type: 'array',
       items: {
@@ -195,6 +206,10 @@ function resolvePaths(c: WatchConfig, base: string): WatchConfig {
     }
   }
   if (c.syslog?.tls?.caFile) c.syslog.tls.caFile = r(c.syslog.tls.caFile);
+  if (c.rules) {
+    c.rules.paths = c.rules.paths.map((p) => r(p)!);
+    if (c.rules.stateFile) c.rules.stateFile = r(c.rules.stateFile);
+  }
   for (const ch of c.notify?.channels ?? []) if (typeof ch.caFile === 'string') ch.caFile = r(ch.caFile);
   return c;
 }
