@@ -2,7 +2,7 @@ import type { OsvAffected, OsvRecord } from './osv.js';
 
 /**
  * Alpine secdb (`{distroversion, reponame, packages:[{pkg:{name, secfixes:{version:[ids]}}}]}`)
- * converted to OSV-shaped records, one per vulnerability id like osv.dev's `ALPINE-CVE-…`:
+ * converted to OSV-shaped records, one per vulnerability id like the `ALPINE-CVE-…` records OSV publishes:
  * each (release, package) it was fixed in becomes an `affected` entry in ecosystem
  * `Alpine:vX.Y` with `introduced 0` and a `fixed` event per secfix. The package is the aports
  * (origin) name, which is what secdb lists. A fixed version of `0` means the release was never

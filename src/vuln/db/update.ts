@@ -86,7 +86,7 @@ export async function updateDb(target: string, opts: UpdateOptions): Promise<Upd
       report.ecosystems.push({ ecosystem, status: 'updated', bytes: got.bytes, sha256Verified: got.sha256Verified });
     }
     if (fetched.length === 0) {
-      markChecked(target);
+      await markChecked(target);
       return report;
     }
     // A DB we cannot extend (none yet, damaged, older schema) is rebuilt from what was fetched.
@@ -135,17 +135,30 @@ function readValidators(target: string): Map<string, { etag: string; lastModifie
 }
 
 /**
- * Every ecosystem answered 304: the data is current, so the check time is recorded in place
- * (one row, one SQLite transaction: atomic on its own) and the DB's age restarts.
+ * Every ecosystem answered 304: the data is current, so the check time is recorded and the DB's
+ * age restarts. In place (one row, one SQLite transaction) when no reader holds the file; else as
+ * a new generation swapped in by rename, like any import.
  */
-function markChecked(target: string): void {
+async function markChecked(target: string): Promise<void> {
   const { db } = openChecked(target, false);
   try {
+    db.pragma('busy_timeout = 1000');
     db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ).run('checked_at', new Date().toISOString());
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
   } finally {
     db.close();
+  }
+  const writer = await DbWriter.open(target);
+  try {
+    writer.setMeta('checked_at', new Date().toISOString());
+    await writer.commit();
+  } catch (err) {
+    await writer.abort();
+    throw err;
   }
 }
 

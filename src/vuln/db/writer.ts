@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
@@ -82,6 +82,7 @@ export class DbWriter {
   /** Starts a generation; `fresh` ignores the current DB instead of building on it. */
   static async open(target: string, opts: { fresh?: boolean } = {}): Promise<DbWriter> {
     await mkdir(dirname(target), { recursive: true });
+    await removeStaleTemps(target);
     const tmp = tempPathFor(target);
     let db: Database.Database | undefined;
     try {
@@ -108,8 +109,12 @@ export class DbWriter {
         db = new Database(tmp);
         db.exec(DDL);
       }
-      // The temp file is private until the rename: no journal, no fsync per transaction.
+      // The temp file is private until the rename: no journal, no fsync per transaction. (Failure
+      // means deleting the temp file, never a rollback.) better-sqlite3's defensive mode refuses
+      // journal_mode=OFF, so it is lifted for this one pragma.
+      db.unsafeMode(true);
       db.pragma('journal_mode = OFF');
+      db.unsafeMode(false);
       db.pragma('synchronous = OFF');
       db.pragma('cache_size = -65536');
       const w = new DbWriter(db, target, tmp);
@@ -209,7 +214,9 @@ export class DbWriter {
     const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number };
     if (free > pages / 4) db.exec('VACUUM');
     // The shipped file is a plain rollback-journal DB (never WAL), so it can be opened read-only anywhere.
+    db.unsafeMode(true);
     db.pragma('journal_mode = DELETE');
+    db.unsafeMode(false);
     db.close();
     this.closed = true;
     try {
@@ -227,6 +234,20 @@ export class DbWriter {
       this.db.close();
     }
     await rm(this.tmp, { force: true });
+  }
+}
+
+/** Temp files a killed import or update left beside the DB more than a day ago (younger ones may be in use). */
+const STALE_TEMP_MS = 24 * 3600 * 1000;
+
+async function removeStaleTemps(target: string): Promise<void> {
+  const prefix = `.${basename(target)}.`;
+  const dir = dirname(target);
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix) || !/\.tmp(\.zip|-journal)?$/.test(name)) continue;
+    const path = join(dir, name);
+    const st = await stat(path).catch(() => null);
+    if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
   }
 }
 

@@ -26,6 +26,8 @@ const Z64_EOCD = 0x06064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const MAX_CENTRAL_DIRECTORY = 512 * 1024 * 1024;
+/** Bytes read at once while walking entries. */
+const WINDOW = 4 * 1024 * 1024;
 
 export class ZipReader {
   private readonly fd: number;
@@ -59,16 +61,27 @@ export class ZipReader {
     closeSync(this.fd);
   }
 
+  /** A window of the file: entries are laid out in order, so most reads are slices of one big read. */
+  private win = Buffer.alloc(0);
+  private winStart = 0;
+
   private read(pos: number, len: number): Buffer {
     if (pos < 0 || pos + len > this.size) throw new UserInputError(`${this.path} is not a readable zip (truncated)`);
-    const buf = Buffer.allocUnsafe(len);
+    if (pos >= this.winStart && pos + len <= this.winStart + this.win.length)
+      return this.win.subarray(pos - this.winStart, pos - this.winStart + len);
+    const want = len > WINDOW ? len : Math.min(WINDOW, this.size - pos);
+    const buf = Buffer.allocUnsafe(want);
     let got = 0;
-    while (got < len) {
-      const n = readSync(this.fd, buf, got, len - got, pos + got);
+    while (got < want) {
+      const n = readSync(this.fd, buf, got, want - got, pos + got);
       if (n === 0) throw new UserInputError(`${this.path} is not a readable zip (truncated)`);
       got += n;
     }
-    return buf;
+    if (len <= WINDOW) {
+      this.win = buf;
+      this.winStart = pos;
+    }
+    return buf.subarray(0, len);
   }
 
   /** The end-of-central-directory record (and its ZIP64 form when the counts overflow). */

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +110,12 @@ describe('an interrupted import leaves the old DB usable', () => {
     // And the next import still works on top of it.
     const again = await importInputs(db, [`${FIX}bad/good.json`]);
     expect(again.records).toBe(status.records + 1);
+    // The killed import's temp file (and any journal of it) stays until it is a day old; then the next import removes it.
+    const left = (await readdir(dir)).filter((n) => n.startsWith('.vuln.db.'));
+    expect(left.filter((n) => n.endsWith('.tmp'))).toHaveLength(1);
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    for (const n of left) await utimes(join(dir, n), old, old);
+    await importInputs(db, [`${FIX}bad/good.json`]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.vuln.db.'))).toEqual([]);
   }, 300_000);
 });

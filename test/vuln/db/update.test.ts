@@ -120,6 +120,20 @@ describe('db update from a mirror on 127.0.0.1', () => {
     after.close();
   });
 
+  it('a 304 while a scan holds the DB open still records the check (new generation) and the scan keeps answering', async () => {
+    const path = await freshDb();
+    const reader = openVulnDb(path);
+    const lodash = reader.lookup('npm', 'lodash');
+    const r = await updateDb(path, { mirror: mirror.url, ecosystems: ['npm'] });
+    expect(r.ecosystems[0]!.status).toBe('not-modified');
+    expect(reader.lookup('npm', 'lodash')).toEqual(lodash);
+    reader.close();
+    const after = openVulnDb(path);
+    expect(after.status().checkedAt).toBeDefined();
+    expect(after.lookup('npm', 'lodash')).toEqual(lodash);
+    after.close();
+  });
+
   it('a changed ecosystem is re-imported while an unchanged one answers 304', async () => {
     const path = await freshDb();
     mirror.routes.set('/osv/PyPI/all.zip', { body: pypiZip, etag: '"py-1"' });
