@@ -1,0 +1,197 @@
+import { UserInputError } from '../../core/errors.js';
+import type { NormalizedEvent } from '../normalize/index.js';
+import { type BaselineStateStore, MemoryBaselineStore } from './state.js';
+import { type BaselineAlert, type BaselineDetector, DAY_MS, positive } from './types.js';
+
+/** A detector ready to run: the instance and its detector-wide learning period. */
+export interface ConfiguredDetector {
+  readonly detector: BaselineDetector;
+  readonly learningMs: number;
+}
+
+export interface BaselineEngineOptions {
+  /** Durable state (SQLite file) or memory (default). */
+  readonly store?: BaselineStateStore;
+  /** Keys kept per detector; beyond it the least recently used key is forgotten. */
+  readonly maxKeys?: number;
+}
+
+/** The meta row of a detector; real keys are never empty (normalisation drops empty strings). */
+const META = '';
+
+interface Entry {
+  state: unknown;
+  seq: number;
+}
+
+interface Runtime {
+  readonly det: BaselineDetector;
+  readonly learningMs: number;
+  /** Keys in least-recently-used-first order (a touched key is moved to the end). */
+  readonly keys: Map<string, Entry>;
+  readonly dirty: Set<string>;
+  readonly evicted: Set<string>;
+  /** Event time of the detector's first event: its learning period starts there. */
+  first: number | undefined;
+  metaDirty: boolean;
+  seq: number;
+  suppressed: number;
+  evictions: number;
+}
+
+export interface DetectorStats {
+  readonly keys: number;
+  /** Alerts dropped because the detector was still learning. */
+  readonly suppressed: number;
+  /** Keys forgotten because of the key cap (this process only). */
+  readonly evictions: number;
+}
+
+/**
+ * Runs baseline detectors over normalised events in event-time order. The working set is in memory, capped at
+ * `maxKeys` keys per detector (least recently used forgotten first, in event order, so eviction is the same
+ * however events are batched); `process` writes what changed to the store in one transaction before it returns,
+ * so a restart from the same store continues exactly where the last batch ended.
+ */
+export class BaselineEngine {
+  private readonly store: BaselineStateStore;
+  private readonly maxKeys: number;
+  private readonly runtimes: Runtime[] = [];
+  private clock = 0;
+
+  constructor(detectors: readonly ConfiguredDetector[], options: BaselineEngineOptions = {}) {
+    this.store = options.store ?? new MemoryBaselineStore();
+    this.maxKeys = positive('maxKeys', options.maxKeys, 50_000, true);
+    if (this.maxKeys < 1) throw new UserInputError('baselines: maxKeys must be at least 1');
+    const names = new Set<string>();
+    for (const { detector: det, learningMs } of detectors) {
+      if (names.has(det.name)) throw new UserInputError(`baselines: detector "${det.name}" given twice`);
+      names.add(det.name);
+      this.runtimes.push(this.open(det, learningMs));
+    }
+  }
+
+  /** Loads a detector's stored keys in recency order; state of another version is discarded. */
+  private open(det: BaselineDetector, learningMs: number): Runtime {
+    const rt: Runtime = {
+      det,
+      learningMs,
+      keys: new Map(),
+      dirty: new Set(),
+      evicted: new Set(),
+      first: undefined,
+      metaDirty: false,
+      seq: 0,
+      suppressed: 0,
+      evictions: 0,
+    };
+    const rows = this.store.load(det.name);
+    const meta = rows.find((r) => r.key === META);
+    const stored = meta ? (JSON.parse(meta.state) as { version: number; first: number }) : undefined;
+    if (stored && stored.version !== det.version) {
+      this.store.clear(det.name);
+      return rt;
+    }
+    rt.first = stored?.first;
+    for (const row of rows) {
+      rt.seq = Math.max(rt.seq, row.seq);
+      if (row.key !== META) rt.keys.set(row.key, { state: det.decode(row.state), seq: row.seq });
+    }
+    // A store written with a larger cap: keep the most recent keys.
+    while (rt.keys.size > this.maxKeys) this.evictOldest(rt);
+    return rt;
+  }
+
+  private evictOldest(rt: Runtime): void {
+    const oldest = rt.keys.keys().next().value as string;
+    rt.keys.delete(oldest);
+    rt.dirty.delete(oldest);
+    rt.evicted.add(oldest);
+    rt.evictions++;
+  }
+
+  /**
+   * Learns from one event and returns its alerts (none while a detector is learning). State changes stay in
+   * memory until `flush`; `process` does both. `time` overrides the event's own time (ms); an event without a time
+   * takes the time of the one before it.
+   */
+  observe(ev: NormalizedEvent, time?: number): BaselineAlert[] {
+    const t = time ?? ev.timeMs ?? this.clock;
+    if (t > this.clock) this.clock = t;
+    const out: BaselineAlert[] = [];
+    for (const rt of this.runtimes) {
+      const keys = rt.det.keys(ev);
+      if (keys.length === 0) continue;
+      if (rt.first === undefined) {
+        rt.first = t;
+        rt.metaDirty = true;
+      }
+      const learning = t < rt.first + rt.learningMs;
+      for (const key of keys) {
+        let entry = rt.keys.get(key);
+        if (entry) {
+          rt.keys.delete(key);
+        } else {
+          entry = { state: rt.det.init(t), seq: 0 };
+          rt.evicted.delete(key);
+        }
+        entry.seq = ++rt.seq;
+        rt.keys.set(key, entry);
+        rt.dirty.add(key);
+        if (rt.keys.size > this.maxKeys) this.evictOldest(rt);
+        const alert = rt.det.observe(entry.state, ev, t, key);
+        if (!alert) continue;
+        if (learning) rt.suppressed++;
+        else out.push(alert);
+      }
+    }
+    return out;
+  }
+
+  /** Writes every changed key and forgets evicted ones, in one transaction. */
+  flush(): void {
+    this.store.transaction(() => {
+      for (const rt of this.runtimes) {
+        const name = rt.det.name;
+        for (const key of rt.evicted) this.store.delete(name, key);
+        for (const key of rt.dirty) {
+          const e = rt.keys.get(key)!;
+          this.store.put(name, key, rt.det.encode(e.state), e.seq);
+        }
+        if (rt.metaDirty && rt.first !== undefined) {
+          this.store.put(name, META, JSON.stringify({ version: rt.det.version, first: rt.first }), 0);
+        }
+        rt.evicted.clear();
+        rt.dirty.clear();
+        rt.metaDirty = false;
+      }
+    });
+  }
+
+  /** Observes a batch (in the order given: sort by event time first) and makes its state durable. */
+  process(events: readonly NormalizedEvent[]): BaselineAlert[] {
+    const out: BaselineAlert[] = [];
+    for (const ev of events) for (const a of this.observe(ev)) out.push(a);
+    this.flush();
+    return out;
+  }
+
+  stats(): Record<string, DetectorStats> {
+    return Object.fromEntries(
+      this.runtimes.map((rt) => [
+        rt.det.name,
+        { keys: rt.keys.size, suppressed: rt.suppressed, evictions: rt.evictions },
+      ]),
+    );
+  }
+
+  /** Flushes and closes the store. */
+  close(): void {
+    this.flush();
+    this.store.close();
+  }
+}
+
+export function learningMs(days: number | undefined, fallbackDays: number, name: string): number {
+  return positive(`${name}.learningDays`, days, fallbackDays) * DAY_MS;
+}
