@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserInputError } from '../../../src/core/errors.js';
+import {
+  type BaselineAlert,
+  BaselineEngine,
+  configureDetectors,
+  createBaselines,
+  MemoryBaselineStore,
+  SqliteBaselineStore,
+} from '../../../src/watch/baselines/index.js';
+import type { NormalizedEvent } from '../../../src/watch/normalize/index.js';
+import { cloudtrail, DAY, egressLine, HOUR, MIN, merge, prng, routine, T0 } from './streams.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-baselines-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * 12 days of mixed activity that makes every detector speak: routine users, an egress client, a new API, a rare
+ * API, a burst of calls and a new egress destination.
+ */
+function mixed(): NormalizedEvent[] {
+  const rnd = prng(7);
+  const extra: NormalizedEvent[] = [];
+  const hosts = ['api.stripe.com', 'db.internal', 'sqs.eu-west-1.amazonaws.com'];
+  for (let t = T0; t < T0 + 12 * DAY; t += 30 * MIN) extra.push(egressLine(t, 'payments', hosts[Math.floor(rnd() * 3)]!, 443));
+  extra.push(cloudtrail(T0 + 2 * DAY, 'alice', 'iam:ListUsers'));
+  extra.push(cloudtrail(T0 + 9 * DAY, 'alice', 'iam:ListUsers'));
+  extra.push(cloudtrail(T0 + 10 * DAY, 'alice', 'iam:CreateUser'));
+  for (let i = 0; i < 200; i++) extra.push(cloudtrail(T0 + 11 * DAY + i * 1000, 'bob', 's3:GetObject'));
+  extra.push(egressLine(T0 + 11 * DAY + HOUR, 'payments', 'evil.example', 443, 'deny'));
+  return merge(routine('alice', 12, 15), routine('bob', 12, 25), extra);
+}
+
+const key = (a: BaselineAlert) => `${a.detector} ${a.key} ${a.time} ${a.explanation}`;
+
+describe('baselines: engine state and restart', () => {
+  const events = mixed();
+  const uninterrupted = createBaselines().process(events).map(key);
+
+  it('the mixed stream raises an alert from every detector', () => {
+    expect(new Set(uninterrupted.map((k) => k.split(' ')[0]))).toEqual(
+      new Set(['first-seen-action', 'rare-action', 'volume-spike', 'first-seen-egress']),
+    );
+  });
+
+  const cuts: Array<[string, number]> = [
+    ['a third of the way in (during learning)', Math.floor(events.length / 3)],
+    ['in the middle of the burst (mid-bucket)', events.findIndex((e) => e.timeMs! >= T0 + 11 * DAY + 100_000)],
+    ['right before the new egress destination', events.findIndex((e) => e.resource === 'evil.example:443')],
+  ];
+  it.each(cuts)('a restart from the SQLite state %s gives the same alerts as an uninterrupted run', (_n, cut) => {
+    expect(cut).toBeGreaterThan(0);
+    const file = join(dir, `restart-${cut}.db`);
+    const first = createBaselines({}, { store: new SqliteBaselineStore(file) });
+    const a = first.process(events.slice(0, cut));
+    first.close();
+    const second = createBaselines({}, { store: new SqliteBaselineStore(file) });
+    const b = second.process(events.slice(cut));
+    second.close();
+    expect([...a, ...b].map(key)).toEqual(uninterrupted);
+  });
+
+  it('batching does not change the result: one event per process() call gives the same alerts', () => {
+    const store = new SqliteBaselineStore(join(dir, 'per-event.db'));
+    const engine = createBaselines({}, { store });
+    const out = events.flatMap((e) => engine.process([e]));
+    engine.close();
+    expect(out.map(key)).toEqual(uninterrupted);
+  });
+
+  it('state of another detector version is discarded, not misread', () => {
+    const store = new MemoryBaselineStore();
+    const [first] = configureDetectors({ 'rare-action': { enabled: false } });
+    const engine = new BaselineEngine([first!], { store });
+    engine.process(routine('alice', 1));
+    expect(engine.stats()['first-seen-action']!.keys).toBe(1);
+    const bumped = { ...first!, detector: { ...first!.detector, version: first!.detector.version + 1 } };
+    const reopened = new BaselineEngine([bumped], { store });
+    expect(reopened.stats()['first-seen-action']!.keys).toBe(0);
+    expect(store.load('first-seen-action')).toEqual([]);
+  });
+});
+
+describe('baselines: bounded memory', () => {
+  // 1,000 actors, each calling a few times; the cap is 100 keys per detector.
+  const events: NormalizedEvent[] = [];
+  for (let i = 0; i < 3000; i++) events.push(cloudtrail(T0 + i * 1000, `user${i % 1000}`, 'sts:GetCallerIdentity'));
+
+  it('never holds more than maxKeys keys per detector, in memory or in the store', () => {
+    const store = new MemoryBaselineStore();
+    const engine = createBaselines({}, { store, maxKeys: 100 });
+    for (let i = 0; i < events.length; i += 250) {
+      engine.process(events.slice(i, i + 250));
+      for (const [name, s] of Object.entries(engine.stats())) {
+        expect(s.keys, name).toBeLessThanOrEqual(100);
+        // + the detector's meta row
+        expect(store.load(name).length, name).toBeLessThanOrEqual(101);
+      }
+    }
+    const stats = engine.stats();
+    expect(stats['first-seen-action']).toMatchObject({ keys: 100, evictions: 2900 });
+    // volume-spike has 1,000 actor keys plus 1 source key competing for 100 places
+    expect(stats['volume-spike']!.keys).toBe(100);
+  });
+
+  it('evicts the least recently used key: the 100 most recent actors stay', () => {
+    const store = new SqliteBaselineStore(join(dir, 'evict.db'));
+    const engine = createBaselines({}, { store, maxKeys: 100 });
+    engine.process(events);
+    engine.close();
+    const reopened = new SqliteBaselineStore(join(dir, 'evict.db'));
+    const keys = reopened
+      .load('first-seen-action')
+      .map((r) => r.key)
+      .filter(Boolean);
+    reopened.close();
+    expect(keys).toEqual(Array.from({ length: 100 }, (_, i) => `arn:aws:iam::111122223333:user/user${900 + i}`));
+  });
+
+  it('an evicted actor starts learning afresh (no alert on their next new action)', () => {
+    const engine = createBaselines({ 'first-seen-action': { minEvents: 2, learningDays: 0 } }, { maxKeys: 2 });
+    const t = T0;
+    const alerts = engine.process([
+      cloudtrail(t, 'a', 's3:GetObject'),
+      cloudtrail(t + 1, 'a', 's3:GetObject'),
+      cloudtrail(t + 2, 'a', 's3:GetObject'),
+      cloudtrail(t + 3, 'b', 's3:GetObject'),
+      cloudtrail(t + 4, 'c', 's3:GetObject'), // evicts a
+      cloudtrail(t + 5, 'a', 'iam:CreateUser'), // a is new again: 0 earlier events
+      cloudtrail(t + 6, 'c', 's3:GetObject'),
+      cloudtrail(t + 7, 'c', 'iam:CreateUser'), // c has 2 earlier events: alerts
+    ]);
+    expect(alerts.filter((x) => x.detector === 'first-seen-action').map((x) => x.key)).toEqual([
+      'arn:aws:iam::111122223333:user/c',
+    ]);
+  });
+
+  it('a store written with a larger cap is trimmed to the newest keys when reopened', () => {
+    const store = new MemoryBaselineStore();
+    createBaselines({}, { store, maxKeys: 1000 }).process(events);
+    const smaller = createBaselines({}, { store, maxKeys: 10 });
+    expect(smaller.stats()['first-seen-action']!.keys).toBe(10);
+  });
+});
+
+describe('baselines: configuration errors', () => {
+  const bad: Array<[string, () => unknown, RegExp]> = [
+    ['unknown detector', () => createBaselines({ nope: {} } as never), /unknown detector "nope"/],
+    ['negative learning period', () => createBaselines({ 'rare-action': { learningDays: -1 } }), /learningDays/],
+    ['fractional key cap', () => createBaselines({}, { maxKeys: 1.5 }), /maxKeys must be a non-negative integer/],
+    ['zero key cap', () => createBaselines({}, { maxKeys: 0 }), /maxKeys must be at least 1/],
+    ['bad share', () => createBaselines({ 'rare-action': { maxShare: Number.NaN } }), /maxShare/],
+  ];
+  it.each(bad)('%s is a UserInputError', (_n, fn, msg) => {
+    expect(fn).toThrow(UserInputError);
+    expect(fn).toThrow(msg);
+  });
+});
+
+describe('baselines: event time, never the wall clock', () => {
+  it('an event without a time takes the time of the one before it', () => {
+    const engine = createBaselines({ 'first-seen-action': { minEvents: 1, learningDays: 0 } });
+    const first = cloudtrail(T0, 'a', 's3:GetObject');
+    const { time: _t, timeMs: _m, ...untimed } = cloudtrail(T0, 'a', 'iam:CreateUser');
+    const alerts = engine.process([first, untimed as NormalizedEvent]);
+    expect(alerts.map((a) => [a.detector, a.time])).toEqual([['first-seen-action', T0]]);
+  });
+});
