@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../normalize/index.js';
 import { bump, decodeProfile, encodeProfile, newProfile, type Profile } from './profile.js';
-import { type BaselineDetector, type CommonOptions, days, dec, int, positive, r3 } from './types.js';
+import { type BaselineDetector, type CommonOptions, count, days, dec, positive, r3 } from './types.js';
 
 export interface FirstSeenActionOptions extends CommonOptions {
   /** An actor needs this many earlier events before a new action of theirs is news (per-key learning). */
@@ -36,8 +36,8 @@ export function firstSeenAction(options: FirstSeenActionOptions = {}): BaselineD
         severity: 'MEDIUM',
         title: `${key} called ${action} for the first time`,
         explanation:
-          `${key} called ${action} for the first time after ${int(events)} events over ${dec(d)} days ` +
-          `(${int(distinct)} distinct actions before)${failed}`,
+          `${key} called ${action} for the first time after ${count(events, 'event')} over ${dec(d)} days ` +
+          `(${count(distinct, 'distinct action')} before)${failed}`,
         numbers: { events, days: r3(d), distinctActions: distinct },
         time: t,
       };

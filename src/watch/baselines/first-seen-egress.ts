@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../normalize/index.js';
 import { bump, decodeProfile, encodeProfile, newProfile, type Profile } from './profile.js';
-import { type BaselineDetector, type CommonOptions, days, dec, int, positive, r3 } from './types.js';
+import { type BaselineDetector, type CommonOptions, count, days, dec, positive, r3 } from './types.js';
 
 export interface FirstSeenEgressOptions extends CommonOptions {
   /** A client needs this many earlier connections before a new destination is news (per-key learning). */
@@ -40,7 +40,7 @@ export function firstSeenEgress(options: FirstSeenEgressOptions = {}): BaselineD
         title: `${key} ${denied ? 'tried to reach' : 'reached'} ${dest} for the first time`,
         explanation:
           `client ${key} ${denied ? 'tried to reach' : 'reached'} ${dest} for the first time after ` +
-          `${int(events)} connections to ${int(distinct)} destinations over ${dec(d)} days` +
+          `${count(events, 'connection')} to ${count(distinct, 'destination')} over ${dec(d)} days` +
           (denied ? ' (denied by the egress policy)' : ''),
         numbers: { events, destinations: distinct, days: r3(d), denied: denied ? 1 : 0 },
         time: t,

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '../normalize/index.js';
 import { bump, decodeProfile, encodeProfile, newProfile, type Profile } from './profile.js';
-import { type BaselineDetector, type CommonOptions, days, dec, int, positive, r3 } from './types.js';
+import { type BaselineDetector, type CommonOptions, days, dec, int, positive, r3, count as times } from './types.js';
 
 export interface RareActionOptions extends CommonOptions {
   /** An actor needs this many earlier events before rarity means anything (per-key learning). */
@@ -44,7 +44,7 @@ export function rareAction(options: RareActionOptions = {}): BaselineDetector<Pr
         severity: 'LOW',
         title: `${key} called the rarely used ${action}`,
         explanation:
-          `${key} called ${action}, seen only ${int(count)} time${count === 1 ? '' : 's'} in ${int(events)} events ` +
+          `${key} called ${action}, seen only ${times(count, 'time')} in ${times(events, 'event')} ` +
           `over ${dec(d)} days (${pct(share)} < ${pct(maxShare)}, ${int(count)} < ${int(maxCount)})`,
         numbers: { count, events, share: r3(share), maxShare, maxCount, days: r3(d) },
         time: t,

@@ -57,6 +57,11 @@ export function int(n: number): string {
   return intFmt.format(n);
 }
 
+/** (1, "event") -> "1 event", (1204, "event") -> "1,204 events". */
+export function count(n: number, word: string): string {
+  return `${int(n)} ${n === 1 ? word : `${word}s`}`;
+}
+
 /** 41.23 -> "41.2", 14 -> "14". */
 export function dec(n: number): string {
   return oneFmt.format(n);

@@ -9,8 +9,7 @@ import { DAY, MIN } from './streams.js';
 
 /** Real CloudTrail records: the Stratus Red Team detonations (see test/fixtures/PROVENANCE.md). */
 const dir = fileURLToPath(new URL('../../fixtures/watch/cloudtrail/stratus-red-team/', import.meta.url));
-const technique = (f: string): Array<Record<string, unknown>> =>
-  JSON.parse(readFileSync(join(dir, f), 'utf8')).Records;
+const technique = (f: string): Array<Record<string, unknown>> => JSON.parse(readFileSync(join(dir, f), 'utf8')).Records;
 const files = readdirSync(dir).filter((f) => f !== 'index.json');
 const records = files.flatMap(technique);
 
@@ -38,9 +37,9 @@ describe('baselines over the Stratus Red Team CloudTrail samples', () => {
     }
     expect(records).toHaveLength(310);
     expect(want.length).toBeGreaterThan(50);
-    expect(alerts.map((a) => [a.key, a.title.split(' called ')[1]!.replace(' for the first time', ''), a.numbers.events])).toEqual(
-      want,
-    );
+    expect(
+      alerts.map((a) => [a.key, a.title.split(' called ')[1]!.replace(' for the first time', ''), a.numbers.events]),
+    ).toEqual(want);
   });
 
   // The attacker's identity had a quiet routine for 14 days; then each technique's real records arrive.

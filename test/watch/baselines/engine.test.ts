@@ -25,7 +25,8 @@ function mixed(): NormalizedEvent[] {
   const rnd = prng(7);
   const extra: NormalizedEvent[] = [];
   const hosts = ['api.stripe.com', 'db.internal', 'sqs.eu-west-1.amazonaws.com'];
-  for (let t = T0; t < T0 + 12 * DAY; t += 30 * MIN) extra.push(egressLine(t, 'payments', hosts[Math.floor(rnd() * 3)]!, 443));
+  for (let t = T0; t < T0 + 12 * DAY; t += 30 * MIN)
+    extra.push(egressLine(t, 'payments', hosts[Math.floor(rnd() * 3)]!, 443));
   extra.push(cloudtrail(T0 + 2 * DAY, 'alice', 'iam:ListUsers'));
   extra.push(cloudtrail(T0 + 9 * DAY, 'alice', 'iam:ListUsers'));
   extra.push(cloudtrail(T0 + 10 * DAY, 'alice', 'iam:CreateUser'));

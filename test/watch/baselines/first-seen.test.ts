@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBaselines } from '../../../src/watch/baselines/index.js';
+import type { NormalizedEvent } from '../../../src/watch/normalize/index.js';
 import { arn, cloudtrail, DAY, egressLine, HOUR, MIN, merge, ROUTINE, routine, T0 } from './streams.js';
 
 const only = { 'rare-action': { enabled: false }, 'volume-spike': { enabled: false } } as const;
@@ -8,7 +9,11 @@ describe('baselines: first-seen (actor, action)', () => {
   it('14 days of routine then a new API: exactly one alert that states the history in words', () => {
     const history = routine('alice', 14); // one call every 20 min: 72 a day
     const t = T0 + 14 * DAY + 5 * MIN;
-    const events = [...history, cloudtrail(t, 'alice', 'iam:CreateUser'), cloudtrail(t + MIN, 'alice', 'iam:CreateUser')];
+    const events = [
+      ...history,
+      cloudtrail(t, 'alice', 'iam:CreateUser'),
+      cloudtrail(t + MIN, 'alice', 'iam:CreateUser'),
+    ];
     const engine = createBaselines(only);
     const alerts = engine.process(events);
     expect(alerts).toHaveLength(1);
@@ -47,7 +52,9 @@ describe('baselines: first-seen (actor, action)', () => {
     const start = T0 + 10 * DAY;
     const bob = Array.from({ length: prior }, (_, i) => cloudtrail(start + i * MIN, 'bob', 'sts:GetCallerIdentity'));
     const events = merge(routine('alice', 11), bob, [cloudtrail(start + prior * MIN, 'bob', 'iam:CreateAccessKey')]);
-    const alerts = createBaselines(only).process(events).filter((a) => a.key === arn('bob'));
+    const alerts = createBaselines(only)
+      .process(events)
+      .filter((a) => a.key === arn('bob'));
     // bob's first event is itself a first-seen pair but he has 0 earlier events: only CreateAccessKey can count.
     expect(alerts.map((a) => a.numbers.events)).toEqual(expected ? [prior] : []);
   });
@@ -80,20 +87,20 @@ describe('baselines: rare action per actor', () => {
   it('alerts while the action was seen fewer than k = 3 times and under 1% of events, then stops', () => {
     const alerts = createBaselines(rareOnly).process(events);
     // Earlier events at each of the three later calls, counted independently.
-    const before = (t: number) => events.filter((e) => e.timeMs! < t).length;
+    const earlier = (t: number) => events.filter((e) => e.timeMs! < t).length;
     expect(alerts.map((a) => [a.numbers.count, a.numbers.events])).toEqual([
-      [1, before(times[1]!)],
-      [2, before(times[2]!)],
+      [1, earlier(times[1]!)],
+      [2, earlier(times[2]!)],
     ]);
     expect(alerts[0]!.explanation).toBe(
-      `${arn('carol')} called iam:ListUsers, seen only 1 time in ${before(times[1]!).toLocaleString('en-US')} events over 8 days (0.2% < 1%, 1 < 3)`,
+      `${arn('carol')} called iam:ListUsers, seen only 1 time in ${earlier(times[1]!).toLocaleString('en-US')} events over 8 days (0.2% < 1%, 1 < 3)`,
     );
   });
   it('an action above the share threshold is not rare', () => {
     const alerts = createBaselines({ ...rareOnly, 'rare-action': { maxShare: 0.001 } }).process(events);
     expect(alerts).toEqual([]); // 1/577 = 0.17% is not below 0.1%
   });
-  it('a never-seen action is not rare (that is first-seen-action\'s alert)', () => {
+  it("a never-seen action is not rare (that is first-seen-action's alert)", () => {
     const alerts = createBaselines(rareOnly).process(merge(base, [cloudtrail(T0 + 9 * DAY, 'carol', 'kms:Decrypt')]));
     expect(alerts).toEqual([]);
   });
@@ -110,7 +117,7 @@ describe('baselines: first-seen egress destination per client', () => {
     'volume-spike': { enabled: false },
   } as const;
   const known = ['api.stripe.com:443', 'sqs.eu-west-1.amazonaws.com:443', 'db.internal:5432'];
-  const history = [];
+  const history: NormalizedEvent[] = [];
   for (let t = T0, i = 0; t < T0 + 10 * DAY; t += HOUR, i++) {
     const [host, port] = known[i % 3]!.split(':') as [string, string];
     history.push(egressLine(t, 'payments', host, Number(port)));

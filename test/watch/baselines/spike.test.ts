@@ -14,7 +14,8 @@ const spikeOnly = (o: Record<string, unknown> = {}) => ({
 function fromCounts(counts: readonly number[]): NormalizedEvent[] {
   const out: NormalizedEvent[] = [];
   counts.forEach((c, i) => {
-    for (let j = 0; j < c; j++) out.push(cloudtrail(T0 + i * BUCKET + Math.floor((j * BUCKET) / c), 'ops', 's3:GetObject'));
+    for (let j = 0; j < c; j++)
+      out.push(cloudtrail(T0 + i * BUCKET + Math.floor((j * BUCKET) / c), 'ops', 's3:GetObject'));
   });
   return out;
 }
