@@ -1,6 +1,6 @@
 import { UserInputError } from '../../core/errors.js';
 import type { NormalizedEvent } from '../normalize/index.js';
-import { type BaselineStateStore, MemoryBaselineStore } from './state.js';
+import type { BaselineStateStore } from './state.js';
 import { type BaselineAlert, type BaselineDetector, DAY_MS, positive } from './types.js';
 
 /** A detector ready to run: the instance and its detector-wide learning period. */
@@ -10,7 +10,10 @@ export interface ConfiguredDetector {
 }
 
 export interface BaselineEngineOptions {
-  /** Durable state (SQLite file) or memory (default). */
+  /**
+   * Where state persists (SqliteBaselineStore for a service, MemoryBaselineStore to hand state between engines in
+   * one process). Without one, state lives only in the engine: nothing is encoded or written (offline replay).
+   */
   readonly store?: BaselineStateStore;
   /** Keys kept per detector; beyond it the least recently used key is forgotten. */
   readonly maxKeys?: number;
@@ -54,13 +57,13 @@ export interface DetectorStats {
  * so a restart from the same store continues exactly where the last batch ended.
  */
 export class BaselineEngine {
-  private readonly store: BaselineStateStore;
+  private readonly store: BaselineStateStore | undefined;
   private readonly maxKeys: number;
   private readonly runtimes: Runtime[] = [];
   private clock = 0;
 
   constructor(detectors: readonly ConfiguredDetector[], options: BaselineEngineOptions = {}) {
-    this.store = options.store ?? new MemoryBaselineStore();
+    this.store = options.store;
     this.maxKeys = positive('maxKeys', options.maxKeys, 50_000, true);
     if (this.maxKeys < 1) throw new UserInputError('baselines: maxKeys must be at least 1');
     const names = new Set<string>();
@@ -85,6 +88,7 @@ export class BaselineEngine {
       suppressed: 0,
       evictions: 0,
     };
+    if (!this.store) return rt;
     const rows = this.store.load(det.name);
     const meta = rows.find((r) => r.key === META);
     const stored = meta ? (JSON.parse(meta.state) as { version: number; first: number }) : undefined;
@@ -106,7 +110,7 @@ export class BaselineEngine {
     const oldest = rt.keys.keys().next().value as string;
     rt.keys.delete(oldest);
     rt.dirty.delete(oldest);
-    rt.evicted.add(oldest);
+    if (this.store) rt.evicted.add(oldest);
     rt.evictions++;
   }
 
@@ -137,7 +141,7 @@ export class BaselineEngine {
         }
         entry.seq = ++rt.seq;
         rt.keys.set(key, entry);
-        rt.dirty.add(key);
+        if (this.store) rt.dirty.add(key);
         if (rt.keys.size > this.maxKeys) this.evictOldest(rt);
         const alert = rt.det.observe(entry.state, ev, t, key);
         if (!alert) continue;
@@ -150,16 +154,24 @@ export class BaselineEngine {
 
   /** Writes every changed key and forgets evicted ones, in one transaction. */
   flush(): void {
-    this.store.transaction(() => {
+    const store = this.store;
+    if (!store) {
+      for (const rt of this.runtimes) {
+        rt.dirty.clear();
+        rt.evicted.clear();
+      }
+      return;
+    }
+    store.transaction(() => {
       for (const rt of this.runtimes) {
         const name = rt.det.name;
-        for (const key of rt.evicted) this.store.delete(name, key);
+        for (const key of rt.evicted) store.delete(name, key);
         for (const key of rt.dirty) {
           const e = rt.keys.get(key)!;
-          this.store.put(name, key, rt.det.encode(e.state), e.seq);
+          store.put(name, key, rt.det.encode(e.state), e.seq);
         }
         if (rt.metaDirty && rt.first !== undefined) {
-          this.store.put(name, META, JSON.stringify({ version: rt.det.version, first: rt.first }), 0);
+          store.put(name, META, JSON.stringify({ version: rt.det.version, first: rt.first }), 0);
         }
         rt.evicted.clear();
         rt.dirty.clear();
@@ -188,7 +200,7 @@ export class BaselineEngine {
   /** Flushes and closes the store. */
   close(): void {
     this.flush();
-    this.store.close();
+    this.store?.close();
   }
 }
 

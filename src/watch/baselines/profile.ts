@@ -45,11 +45,16 @@ export function bump(p: Profile, item: string, t: number, maxItems: number): num
   return before;
 }
 
+/** Flat array [n, first, last, forgotten, item, count, item, count, ...]: cheaper to build and parse than pairs. */
 export function encodeProfile(p: Profile): string {
-  return JSON.stringify([p.n, p.first, p.last, p.forgotten, [...p.items]]);
+  const flat: Array<string | number> = [p.n, p.first, p.last, p.forgotten];
+  for (const [k, c] of p.items) flat.push(k, c);
+  return JSON.stringify(flat);
 }
 
 export function decodeProfile(text: string): Profile {
-  const [n, first, last, forgotten, items] = JSON.parse(text) as [number, number, number, number, [string, number][]];
-  return { n, first, last, forgotten, items: new Map(items) };
+  const flat = JSON.parse(text) as Array<string | number>;
+  const items = new Map<string, number>();
+  for (let i = 4; i < flat.length; i += 2) items.set(flat[i] as string, flat[i + 1] as number);
+  return { n: flat[0] as number, first: flat[1] as number, last: flat[2] as number, forgotten: flat[3] as number, items };
 }
