@@ -56,5 +56,11 @@ export function decodeProfile(text: string): Profile {
   const flat = JSON.parse(text) as Array<string | number>;
   const items = new Map<string, number>();
   for (let i = 4; i < flat.length; i += 2) items.set(flat[i] as string, flat[i + 1] as number);
-  return { n: flat[0] as number, first: flat[1] as number, last: flat[2] as number, forgotten: flat[3] as number, items };
+  return {
+    n: flat[0] as number,
+    first: flat[1] as number,
+    last: flat[2] as number,
+    forgotten: flat[3] as number,
+    items,
+  };
 }
