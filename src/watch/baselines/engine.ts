@@ -1,4 +1,4 @@
-import { UserInputError } from '../../core/errors.js';
+import { IntegrityError, UserInputError } from '../../core/errors.js';
 import type { NormalizedEvent } from '../normalize/index.js';
 import type { BaselineStateStore } from './state.js';
 import { type BaselineAlert, type BaselineDetector, DAY_MS, positive } from './types.js';
@@ -91,7 +91,10 @@ export class BaselineEngine {
     if (!this.store) return rt;
     const rows = this.store.load(det.name);
     const meta = rows.find((r) => r.key === META);
-    const stored = meta ? (JSON.parse(meta.state) as { version: number; first: number }) : undefined;
+    const stored = meta ? (readRow(det.name, META, () => JSON.parse(meta.state)) as StoredMeta) : undefined;
+    if (stored && (typeof stored.version !== 'number' || typeof stored.first !== 'number')) {
+      throw new IntegrityError(`baseline state: ${det.name}: meta row is not {version, first}`);
+    }
     if (stored && stored.version !== det.version) {
       this.store.clear(det.name);
       return rt;
@@ -99,7 +102,8 @@ export class BaselineEngine {
     rt.first = stored?.first;
     for (const row of rows) {
       rt.seq = Math.max(rt.seq, row.seq);
-      if (row.key !== META) rt.keys.set(row.key, { state: det.decode(row.state), seq: row.seq });
+      if (row.key !== META)
+        rt.keys.set(row.key, { state: readRow(det.name, row.key, () => det.decode(row.state)), seq: row.seq });
     }
     // A store written with a larger cap: keep the most recent keys.
     while (rt.keys.size > this.maxKeys) this.evictOldest(rt);
@@ -201,6 +205,22 @@ export class BaselineEngine {
   close(): void {
     this.flush();
     this.store?.close();
+  }
+}
+
+interface StoredMeta {
+  version: number;
+  first: number;
+}
+
+/** A row that does not decode is damage (or another program's data): say which, instead of crashing later. */
+function readRow<T>(detector: string, key: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new IntegrityError(
+      `baseline state: ${detector} key ${JSON.stringify(key)} does not decode: ${(err as Error).message}`,
+    );
   }
 }
 

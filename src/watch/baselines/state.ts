@@ -69,21 +69,24 @@ export class SqliteBaselineStore implements BaselineStateStore {
   private readonly clearStmt: Database.Statement<[string]>;
 
   constructor(file: string) {
+    let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
-      this.db = new Database(file);
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(`CREATE TABLE IF NOT EXISTS baseline_state (
+        detector TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (detector, key)
+      ) WITHOUT ROWID`);
     } catch (err) {
+      db?.close();
       throw new UnavailableError(`baseline state: cannot open ${file}: ${(err as Error).message}`);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS baseline_state (
-      detector TEXT NOT NULL,
-      key TEXT NOT NULL,
-      state TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      PRIMARY KEY (detector, key)
-    ) WITHOUT ROWID`);
+    this.db = db;
     this.getStmt = this.db.prepare('SELECT state, seq FROM baseline_state WHERE detector = ? AND key = ?');
     this.putStmt = this.db.prepare(
       `INSERT INTO baseline_state (detector, key, state, seq) VALUES (?, ?, ?, ?)

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserInputError } from '../../../src/core/errors.js';
+import { IntegrityError, UnavailableError, UserInputError } from '../../../src/core/errors.js';
 import {
   type BaselineAlert,
   BaselineEngine,
@@ -168,5 +168,27 @@ describe('baselines: event time, never the wall clock', () => {
     const { time: _t, timeMs: _m, ...untimed } = cloudtrail(T0, 'a', 'iam:CreateUser');
     const alerts = engine.process([first, untimed as NormalizedEvent]);
     expect(alerts.map((a) => [a.detector, a.time])).toEqual([['first-seen-action', T0]]);
+  });
+});
+
+describe('baselines: damaged state is a clear error', () => {
+  it('a row that does not decode is an IntegrityError naming the detector and key', () => {
+    const store = new MemoryBaselineStore();
+    store.put('first-seen-action', 'arn:aws:iam::1:user/x', '{not json', 1);
+    expect(() => createBaselines({}, { store })).toThrow(IntegrityError);
+    expect(() => createBaselines({}, { store })).toThrow(
+      /first-seen-action key "arn:aws:iam::1:user\/x" does not decode/,
+    );
+  });
+  it('a meta row of the wrong shape is an IntegrityError', () => {
+    const store = new MemoryBaselineStore();
+    store.put('volume-spike', '', '[1,2]', 0);
+    expect(() => createBaselines({}, { store })).toThrow(/volume-spike: meta row is not/);
+  });
+  it('a file that is not SQLite is reported as unavailable state', () => {
+    const file = join(dir, 'not-a-db.db');
+    writeFileSync(file, 'hello, this is not a database file at all, just some text that is long enough');
+    expect(() => new SqliteBaselineStore(file)).toThrow(UnavailableError);
+    expect(() => new SqliteBaselineStore(file)).toThrow(/cannot open .*not-a-db\.db/);
   });
 });
