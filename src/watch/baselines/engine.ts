@@ -21,6 +21,9 @@ export interface BaselineEngineOptions {
 
 /** The meta row of a detector; real keys are never empty (normalisation drops empty strings). */
 const META = '';
+/** The engine's own row (clock and reader cursor), under a detector name no detector can have. */
+const ENGINE = '';
+const ENGINE_KEY = 'engine';
 
 interface Entry {
   state: unknown;
@@ -61,6 +64,7 @@ export class BaselineEngine {
   private readonly maxKeys: number;
   private readonly runtimes: Runtime[] = [];
   private clock = 0;
+  private cursor: string | undefined;
 
   constructor(detectors: readonly ConfiguredDetector[], options: BaselineEngineOptions = {}) {
     this.store = options.store;
@@ -72,6 +76,17 @@ export class BaselineEngine {
       names.add(det.name);
       this.runtimes.push(this.open(det, learningMs));
     }
+    const engine = this.store?.get(ENGINE, ENGINE_KEY);
+    if (engine) {
+      const e = readRow(ENGINE, ENGINE_KEY, () => JSON.parse(engine.state)) as { clock?: unknown; cursor?: unknown };
+      if (typeof e.clock === 'number') this.clock = e.clock;
+      if (typeof e.cursor === 'string') this.cursor = e.cursor;
+    }
+  }
+
+  /** The cursor given with the last batch that `process` made durable (where a restarted reader resumes). */
+  lastCursor(): string | undefined {
+    return this.cursor;
   }
 
   /** Loads a detector's stored keys in recency order; state of another version is discarded. */
@@ -156,8 +171,13 @@ export class BaselineEngine {
     return out;
   }
 
-  /** Writes every changed key and forgets evicted ones, in one transaction. */
-  flush(): void {
+  /**
+   * Writes every changed key and forgets evicted ones, in one transaction, together with `cursor` (the caller's
+   * read position: a file offset, a queue id) so that a reader restarted after a crash neither skips nor re-counts
+   * a batch.
+   */
+  flush(cursor?: string): void {
+    if (cursor !== undefined) this.cursor = cursor;
     const store = this.store;
     if (!store) {
       for (const rt of this.runtimes) {
@@ -181,14 +201,18 @@ export class BaselineEngine {
         rt.dirty.clear();
         rt.metaDirty = false;
       }
+      store.put(ENGINE, ENGINE_KEY, JSON.stringify({ clock: this.clock, cursor: this.cursor }), 0);
     });
   }
 
-  /** Observes a batch (in the order given: sort by event time first) and makes its state durable. */
-  process(events: readonly NormalizedEvent[]): BaselineAlert[] {
+  /**
+   * Observes a batch (in the order given: sort by event time first) and makes its state durable, with the caller's
+   * `cursor` for the position after the batch.
+   */
+  process(events: readonly NormalizedEvent[], cursor?: string): BaselineAlert[] {
     const out: BaselineAlert[] = [];
     for (const ev of events) for (const a of this.observe(ev)) out.push(a);
-    this.flush();
+    this.flush(cursor);
     return out;
   }
 

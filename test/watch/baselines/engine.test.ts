@@ -192,3 +192,34 @@ describe('baselines: damaged state is a clear error', () => {
     expect(() => new SqliteBaselineStore(file)).toThrow(/cannot open .*not-a-db\.db/);
   });
 });
+
+describe('baselines: reader cursor and clock survive a restart', () => {
+  it('the cursor given with the last durable batch is there after reopening, and so is the event clock', () => {
+    const file = join(dir, 'cursor.db');
+    const first = createBaselines(
+      { 'first-seen-action': { minEvents: 1, learningDays: 0 } },
+      {
+        store: new SqliteBaselineStore(file),
+      },
+    );
+    expect(first.lastCursor()).toBeUndefined();
+    first.process([cloudtrail(T0, 'a', 's3:GetObject')], 'file.json:1');
+    first.process([cloudtrail(T0 + MIN, 'a', 's3:GetObject')], 'file.json:2');
+    // observed but never made durable: lost with the "crash", and so is its cursor
+    first.observe(cloudtrail(T0 + 2 * MIN, 'a', 'kms:Decrypt'));
+    const second = createBaselines(
+      { 'first-seen-action': { minEvents: 1, learningDays: 0 } },
+      {
+        store: new SqliteBaselineStore(file),
+      },
+    );
+    expect(second.lastCursor()).toBe('file.json:2');
+    // An event without a time takes the restored clock (T0 + 1 min), not 0.
+    const { time: _t, timeMs: _m, ...untimed } = cloudtrail(T0, 'a', 'kms:Decrypt');
+    const alerts = second.process([untimed as NormalizedEvent], 'file.json:3');
+    expect(alerts.map((a) => [a.title, a.time])).toEqual([
+      ['arn:aws:iam::111122223333:user/a called kms:Decrypt for the first time', T0 + MIN],
+    ]);
+    second.close();
+  });
+});
