@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IntegrityError, UnavailableError, UserInputError } from '../../../src/core/errors.js';
 import {
@@ -12,28 +14,10 @@ import {
   SqliteBaselineStore,
 } from '../../../src/watch/baselines/index.js';
 import type { NormalizedEvent } from '../../../src/watch/normalize/index.js';
-import { cloudtrail, DAY, egressLine, HOUR, MIN, merge, prng, routine, T0 } from './streams.js';
+import { cloudtrail, DAY, MIN, mixed, routine, T0 } from './streams.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-baselines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * 12 days of mixed activity that makes every detector speak: routine users, an egress client, a new API, a rare
- * API, a burst of calls and a new egress destination.
- */
-function mixed(): NormalizedEvent[] {
-  const rnd = prng(7);
-  const extra: NormalizedEvent[] = [];
-  const hosts = ['api.stripe.com', 'db.internal', 'sqs.eu-west-1.amazonaws.com'];
-  for (let t = T0; t < T0 + 12 * DAY; t += 30 * MIN)
-    extra.push(egressLine(t, 'payments', hosts[Math.floor(rnd() * 3)]!, 443));
-  extra.push(cloudtrail(T0 + 2 * DAY, 'alice', 'iam:ListUsers'));
-  extra.push(cloudtrail(T0 + 9 * DAY, 'alice', 'iam:ListUsers'));
-  extra.push(cloudtrail(T0 + 10 * DAY, 'alice', 'iam:CreateUser'));
-  for (let i = 0; i < 200; i++) extra.push(cloudtrail(T0 + 11 * DAY + i * 1000, 'bob', 's3:GetObject'));
-  extra.push(egressLine(T0 + 11 * DAY + HOUR, 'payments', 'evil.example', 443, 'deny'));
-  return merge(routine('alice', 12, 15), routine('bob', 12, 25), extra);
-}
 
 const key = (a: BaselineAlert) => `${a.detector} ${a.key} ${a.time} ${a.explanation}`;
 
@@ -222,4 +206,39 @@ describe('baselines: reader cursor and clock survive a restart', () => {
     ]);
     second.close();
   });
+});
+
+describe('baselines: a process killed mid-stream (SIGKILL) resumes from its SQLite state', () => {
+  it('resuming from the stored cursor gives the alerts and state of an uninterrupted run', async () => {
+    const file = join(dir, 'killed.db');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./crash-child.ts', import.meta.url)), file, '7'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let seen = 0;
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = [...out.matchAll(/committed (\d+)/g)];
+        seen = m.length ? Number(m.at(-1)![1]) : 0;
+        if (m.length >= 40 && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolve());
+      child.on('error', reject);
+    });
+    expect(out).not.toMatch(/done/);
+    const events = mixed();
+    const resumed = createBaselines({}, { store: new SqliteBaselineStore(file) });
+    const cursor = Number(resumed.lastCursor());
+    expect(cursor).toBeGreaterThanOrEqual(seen); // every cursor the child reported is durable
+    expect(cursor).toBeLessThan(events.length);
+    const after = resumed.process(events.slice(cursor));
+    const reference = createBaselines();
+    reference.process(events.slice(0, cursor));
+    expect(after.map(key)).toEqual(reference.process(events.slice(cursor)).map(key));
+    expect(resumed.stats()).toEqual(reference.stats());
+    resumed.close();
+  }, 60_000);
 });

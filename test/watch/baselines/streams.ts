@@ -72,3 +72,21 @@ export function routine(user: string, days: number, everyMin = 20, start = T0): 
 export function merge(...streams: NormalizedEvent[][]): NormalizedEvent[] {
   return streams.flat().sort((a, b) => a.timeMs! - b.timeMs!);
 }
+
+/**
+ * 12 days of mixed activity that makes every detector speak: routine users, an egress client, a new API, a rare
+ * API, a burst of calls and a new egress destination.
+ */
+export function mixed(): NormalizedEvent[] {
+  const rnd = prng(7);
+  const extra: NormalizedEvent[] = [];
+  const hosts = ['api.stripe.com', 'db.internal', 'sqs.eu-west-1.amazonaws.com'];
+  for (let t = T0; t < T0 + 12 * DAY; t += 30 * MIN)
+    extra.push(egressLine(t, 'payments', hosts[Math.floor(rnd() * 3)]!, 443));
+  extra.push(cloudtrail(T0 + 2 * DAY, 'alice', 'iam:ListUsers'));
+  extra.push(cloudtrail(T0 + 9 * DAY, 'alice', 'iam:ListUsers'));
+  extra.push(cloudtrail(T0 + 10 * DAY, 'alice', 'iam:CreateUser'));
+  for (let i = 0; i < 200; i++) extra.push(cloudtrail(T0 + 11 * DAY + i * 1000, 'bob', 's3:GetObject'));
+  extra.push(egressLine(T0 + 11 * DAY + HOUR, 'payments', 'evil.example', 443, 'deny'));
+  return merge(routine('alice', 12, 15), routine('bob', 12, 25), extra);
+}
