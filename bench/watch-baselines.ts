@@ -34,7 +34,7 @@ function zipf(rnd: () => number, n: number): number {
   return Math.min(n - 1, Math.floor(n ** rnd() - 1));
 }
 
-export function stream(n: number): NormalizedEvent[] {
+export function stream(n: number, wide = false): NormalizedEvent[] {
   const rnd = prng(1);
   const t0 = Date.parse('2026-03-02T00:00:00Z');
   const services = ['s3', 'ec2', 'iam', 'sts', 'kms', 'lambda', 'rds', 'ssm'];
@@ -63,7 +63,7 @@ export function stream(n: number): NormalizedEvent[] {
       const u = zipf(rnd, 500);
       const actor = `arn:aws:iam::111122223333:user/u${u}`;
       // Each actor has its own ~15 usual actions (some used often, some seldom); rarely one never used before.
-      const a = rnd() < 1 / 5000 ? Math.floor(rnd() * 120) : (u * 7 + zipf(rnd, 15)) % 120;
+      const a = wide || rnd() < 1 / 5000 ? Math.floor(rnd() * 120) : (u * 7 + zipf(rnd, 15)) % 120;
       out.push({
         time,
         timeMs: t,
@@ -127,6 +127,15 @@ export async function run(): Promise<void> {
         return n;
       });
     }
+    // Worst case for persistence: every actor uses all 120 actions, so each changed profile is large to re-encode.
+    const wide = stream(200_000, true);
+    measure('SQLite state, 1,000 events per transaction, every actor using all 120 actions', wide, () => {
+      const engine = createBaselines(cfg, { store: new SqliteBaselineStore(join(dir, `w${k++}.db`)) });
+      let n = 0;
+      for (let i = 0; i < wide.length; i += 1000) n += engine.process(wide.slice(i, i + 1000)).length;
+      engine.close();
+      return n;
+    });
     const few = events.slice(0, 50_000);
     measure('SQLite state, one transaction per event', few, () => {
       const engine = createBaselines(cfg, { store: new SqliteBaselineStore(join(dir, `e${k++}.db`)) });
