@@ -136,7 +136,7 @@ export class BaselineEngine {
   /**
    * Learns from one event and returns its alerts (none while a detector is learning). State changes stay in
    * memory until `flush`; `process` does both. `time` overrides the event's own time (ms); an event without a time
-   * takes the time of the one before it.
+   * takes the latest event time seen (replay orders events by time first).
    */
   observe(ev: NormalizedEvent, time?: number): BaselineAlert[] {
     const t = time ?? ev.timeMs ?? this.clock;
