@@ -8,6 +8,9 @@ const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   versions: () => import('./versions.js'),
   'watch-rules': () => import('./watch-rules.js'),
   egress: () => import('./egress.js'),
+  vulndb: () => import('./vulndb.js'),
+  'watch-io': () => import('./watch-io.js'),
+  'watch-baselines': () => import('./watch-baselines.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,3 +1,4 @@
+export * from './baselines/index.js';
 export { detectionSink } from './detect.js';
 export * from './lake/index.js';
 export * from './normalize/index.js';

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { LimitExceededError, NotFoundError, UserInputError } from '../core/errors.js';
+import { type BaselineConfig, type BaselineEngine, createBaselines } from './baselines/index.js';
 import { type NormalizedEvent, normalizeEvent } from './normalize/index.js';
 import { isRoutesDocument, parseRoutes, Router } from './rules/routing.js';
 import { CorrelationEngine } from './rules/sigma/correlation.js';
@@ -24,16 +25,24 @@ import {
 export interface ReplayMatch {
   /** Route name, or a Sigma rule's id (title when it has none). */
   readonly rule: string;
-  readonly kind: 'route' | 'sigma' | 'correlation';
+  readonly kind: 'route' | 'sigma' | 'correlation' | 'baseline';
   /** 0-based index of the event in input order (for a correlation: the event that completed it). */
   readonly event: number;
   /** Sigma rule author, carried as the Detection Rule License requires. */
   readonly author?: string;
+  /** Baseline alerts (rule "baseline:<detector>"): the alert with its numbers. */
+  readonly key?: string;
+  readonly severity?: string;
+  readonly title?: string;
+  readonly explanation?: string;
+  readonly numbers?: Readonly<Record<string, number>>;
 }
 
 export interface ReplayOptions extends SigmaOptions {
   readonly rules: readonly string[];
   readonly inputs: readonly string[];
+  /** Also run the baseline detectors (in memory, learning from the inputs themselves). */
+  readonly baselines?: BaselineConfig;
 }
 
 const MAX_INPUT_BYTES = 256 * 1024 * 1024;
@@ -144,7 +153,9 @@ export function orderByTime(events: readonly unknown[]): Array<{ index: number; 
 }
 
 export async function replay(options: ReplayOptions): Promise<ReplayMatch[]> {
-  if (options.rules.length === 0) throw new UserInputError('replay: give at least one --rules path');
+  if (options.rules.length === 0 && !options.baselines) {
+    throw new UserInputError('replay: give at least one --rules path (or --baselines)');
+  }
   if (options.inputs.length === 0) throw new UserInputError('replay: give at least one --input path');
   const set = await loadRuleSet(options.rules, options);
   const events: unknown[] = [];
@@ -152,10 +163,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayMatch[]> {
     events.push(...(await readEvents(f)));
     if (events.length > MAX_EVENTS) throw new LimitExceededError(`more than ${MAX_EVENTS} events in the inputs`);
   }
-  return replayEvents(set, events);
+  return replayEvents(set, events, options.baselines ? createBaselines(options.baselines) : undefined);
 }
 
-export function replayEvents(set: RuleSet, events: readonly unknown[]): ReplayMatch[] {
+export function replayEvents(set: RuleSet, events: readonly unknown[], baselines?: BaselineEngine): ReplayMatch[] {
   const correlations = new CorrelationEngine(set.correlations, { repeat: 'window' });
   // Sigma correlation spec: rules a correlation uses are not reported on their own unless it says generate: true.
   const silent = new Set<string>();
@@ -180,7 +191,12 @@ export function replayEvents(set: RuleSet, events: readonly unknown[]): ReplayMa
         ...(c.rule.author ? { author: c.rule.author } : {}),
       });
     }
+    for (const a of baselines?.observe(ev, t) ?? []) {
+      const { detector, time: _time, ...alert } = a;
+      out.push({ rule: `baseline:${detector}`, kind: 'baseline', event: index, ...alert });
+    }
   }
   correlations.close();
+  baselines?.close();
   return out;
 }
