@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { palisade } from '../helpers/cli.js';
+import { startRegistry } from '../helpers/registry.js';
 import { errorsOf, schemas } from '../helpers/schemas.js';
 import { testImage } from '../helpers/test-images.js';
 
@@ -64,6 +65,50 @@ describe('palisade sbom on the real Debian image', () => {
     ];
     const lists = await Promise.all(targets.map(async (t) => (await sbomJson(t)).packages.map(key).sort()));
     for (const [i, l] of lists.entries()) expect(l, targets[i]).toEqual(lists[0]);
+  });
+
+  it('pulled from a real Docker Distribution registry (with basic auth), the same package list as the OCI layout', async () => {
+    const registry = await startRegistry({ htpasswd: { username: 'scanner', password: 'a-registry-password' } });
+    try {
+      await registry.pushImage('debian', 'palisade/debian:bookworm');
+      const r = await palisade(
+        [
+          'sbom',
+          `registry:${registry.host}/palisade/debian:bookworm`,
+          '--insecure-registry',
+          '--username',
+          'scanner',
+          '--password-stdin',
+          '--format',
+          'json',
+          '-q',
+        ],
+        { input: 'a-registry-password\n' },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const pulled = (JSON.parse(r.stdout) as { packages: JsonPackage[] }).packages.map(key).sort();
+      const local = (await sbomJson(`oci:${dir}/oci:bookworm`)).packages.map(key).sort();
+      expect(pulled.length).toBeGreaterThan(80);
+      expect(pulled).toEqual(local);
+      // A wrong password: exit 2, one line, and the password never printed.
+      const bad = await palisade(
+        [
+          'sbom',
+          `registry:${registry.host}/palisade/debian:bookworm`,
+          '--insecure-registry',
+          '--username',
+          'scanner',
+          '--password-stdin',
+          '-q',
+        ],
+        { input: 'wrong-password-123\n' },
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).not.toContain('wrong-password-123');
+    } finally {
+      await registry.stop();
+    }
   });
 
   it('CycloneDX 1.6 and SPDX 2.3 outputs of the real image validate against the official schemas', async () => {
