@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   sbom: () => import('./sbom.js'),
   image: () => import('./image.js'),
+  malware: () => import('./malware.js'),
   versions: () => import('./versions.js'),
   'watch-rules': () => import('./watch-rules.js'),
   egress: () => import('./egress.js'),

@@ -24,6 +24,8 @@ export const SIGNATURES = {
 } as const;
 
 export interface Clamd {
+  /** The clamd.conf written for this instance (clamdscan --config-file). */
+  config: string;
   tcp: string;
   unix: string;
   streamMax: number;
@@ -88,6 +90,7 @@ export async function startClamd(opts: { streamMax?: number } = {}): Promise<Cla
     );
   }
   return {
+    config: join(dir, 'clamd.conf'),
     tcp: `tcp://127.0.0.1:${port}`,
     unix: `unix://${sock}`,
     streamMax,
