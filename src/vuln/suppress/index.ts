@@ -1,0 +1,163 @@
+import type { Finding, Package } from '../../core/types.js';
+import { type IgnoreEntry, type IgnoreFile, isExpired } from './ignore.js';
+import { type Purl, parsePurl, purlCovers, purlPrefixCovers } from './purl.js';
+import type { VexDocument, VexStatement, VexStatus } from './vex.js';
+
+export { type IgnoreEntry, type IgnoreFile, loadIgnoreFile, parseIgnoreFile } from './ignore.js';
+export { loadVex, parseVex, type VexDocument, type VexStatement, type VexStatus } from './vex.js';
+
+/**
+ * Ignore-file entries and VEX statements applied to findings. Every suppression keeps its reason, its
+ * justification and where it came from, so reports can show why a finding is not counted (STYLE.md §2).
+ */
+
+export interface Suppressed {
+  finding: Finding;
+  by: 'ignore' | 'vex';
+  reason: string;
+  justification?: string;
+  /** `FILE: entry N (line L)` or `FILE: statement N`. */
+  source: string;
+}
+
+/** Added to a kept vulnerability finding that a VEX statement calls affected or under investigation. */
+export interface VexAnnotation {
+  status: VexStatus;
+  state: string;
+  justification?: string;
+  detail?: string;
+  source: string;
+}
+
+export interface SuppressionResult {
+  kept: Finding[];
+  suppressed: Suppressed[];
+  warnings: string[];
+}
+
+export interface Suppressions {
+  ignore?: IgnoreFile;
+  vex?: VexDocument | VexDocument[];
+}
+
+const SUPPRESSING: ReadonlySet<VexStatus> = new Set(['not_affected', 'fixed']);
+
+/** All names of a finding: its id and, for vulnerabilities, its aliases (compared case-insensitively). */
+function namesOf(f: Finding): Set<string> {
+  const names = new Set([f.id.toUpperCase()]);
+  if (Array.isArray(f.aliases)) for (const a of f.aliases) if (typeof a === 'string') names.add(a.toUpperCase());
+  return names;
+}
+
+function purlOfFinding(f: Finding): Purl | undefined {
+  return typeof f.purl === 'string' ? parsePurl(f.purl) : undefined;
+}
+
+function ignoreMatches(
+  e: IgnoreEntry,
+  f: Finding,
+  names: Set<string>,
+  purl: Purl | undefined,
+  pkg: Package | undefined,
+): boolean {
+  if (!names.has(e.id.toUpperCase())) return false;
+  if (e.package !== undefined) {
+    if (e.purl) {
+      if (!purl) return false;
+      // A purl with a version or qualifiers is matched exactly; without, as a prefix.
+      const exact = e.purl.version !== undefined || Object.keys(e.purl.qualifiers).length > 0;
+      if (!(exact ? purlCovers(e.purl, purl) : purlPrefixCovers(e.purl, purl))) return false;
+    } else {
+      const candidates = [f.package, pkg?.name, pkg?.namespace ? `${pkg.namespace}/${pkg.name}` : undefined];
+      if (purl) candidates.push(purl.name, purl.namespace ? `${purl.namespace}/${purl.name}` : undefined);
+      if (!candidates.includes(e.package)) return false;
+    }
+  }
+  if (e.pathPatterns) {
+    const path = (typeof f.path === 'string' ? f.path : pkg?.path)?.replace(/^\/+/, '');
+    if (!path || !e.pathPatterns.some((re) => re.test(path))) return false;
+  }
+  return true;
+}
+
+function where(file: IgnoreFile, e: IgnoreEntry): string {
+  return `${file.source}: entry ${e.index} (line ${e.line})`;
+}
+
+/** The statement that applies to a finding: the latest one naming it and its package (file order breaks ties). */
+function vexFor(statements: VexStatement[], names: Set<string>, purl: Purl | undefined): VexStatement | undefined {
+  if (!purl) return undefined;
+  let best: VexStatement | undefined;
+  for (const s of statements) {
+    if (!s.ids.some((id) => names.has(id.toUpperCase()))) continue;
+    if (!s.purls.some((p) => purlCovers(p, purl))) continue;
+    if (!best || (s.time ?? Number.NEGATIVE_INFINITY) >= (best.time ?? Number.NEGATIVE_INFINITY)) best = s;
+  }
+  return best;
+}
+
+function vexReason(s: VexStatement): string {
+  return `${s.state}${s.justification ? ` (${s.justification})` : ''}${s.detail ? `: ${s.detail}` : ''}`;
+}
+
+/**
+ * Applies an ignore file (any finding kind, by id or alias) and VEX statements (vulnerability findings, by id or
+ * alias and package purl). Ignore entries are the local decision and are tried first. Expired entries no longer
+ * suppress and are reported in `warnings` with their date. VEX `affected` / `under_investigation` keep the
+ * finding and annotate it (`finding.vex`). Inputs are not modified.
+ */
+export function applySuppressions(
+  findings: Finding[],
+  packagesByPurl: ReadonlyMap<string, Package>,
+  { ignore, vex }: Suppressions,
+  now: Date,
+): SuppressionResult {
+  const docs = vex === undefined ? [] : Array.isArray(vex) ? vex : [vex];
+  const statements = docs.flatMap((d) => d.statements);
+  const warnings = docs.flatMap((d) => d.warnings);
+  const active = ignore?.entries.filter((e) => !isExpired(e, now)) ?? [];
+  const expired = ignore?.entries.filter((e) => isExpired(e, now)) ?? [];
+  const revived = new Map<IgnoreEntry, number>();
+  const kept: Finding[] = [];
+  const suppressed: Suppressed[] = [];
+  for (const f of findings) {
+    const names = namesOf(f);
+    const purl = purlOfFinding(f);
+    const pkg = typeof f.purl === 'string' ? packagesByPurl.get(f.purl) : undefined;
+    const entry = active.find((e) => ignoreMatches(e, f, names, purl, pkg));
+    if (entry && ignore) {
+      suppressed.push({ finding: f, by: 'ignore', reason: entry.reason, source: where(ignore, entry) });
+      continue;
+    }
+    for (const e of expired) if (ignoreMatches(e, f, names, purl, pkg)) revived.set(e, (revived.get(e) ?? 0) + 1);
+    const s = f.kind === 'vulnerability' ? vexFor(statements, names, purl) : undefined;
+    if (s && SUPPRESSING.has(s.status)) {
+      suppressed.push({
+        finding: f,
+        by: 'vex',
+        reason: vexReason(s),
+        ...(s.justification ? { justification: s.justification } : {}),
+        source: s.source,
+      });
+    } else if (s) {
+      const vexNote: VexAnnotation = {
+        status: s.status,
+        state: s.state,
+        ...(s.justification ? { justification: s.justification } : {}),
+        ...(s.detail ? { detail: s.detail } : {}),
+        source: s.source,
+      };
+      kept.push({ ...f, vex: vexNote });
+    } else {
+      kept.push(f);
+    }
+  }
+  for (const e of expired) {
+    const n = revived.get(e) ?? 0;
+    warnings.push(
+      `${where(ignore!, e)}: ignore of ${e.id} expired on ${e.expires} and no longer suppresses` +
+        (n ? ` (it matches ${n} finding${n === 1 ? '' : 's'})` : ''),
+    );
+  }
+  return { kept, suppressed, warnings };
+}
