@@ -93,7 +93,16 @@ export function parseIgnoreFile(text: string, source: string): IgnoreFile {
     const line = yamlError.linePos?.[0]?.line ?? lineCounter.linePos(yamlError.pos[0]).line;
     throw new UserInputError(`ignore file ${source}: invalid YAML at line ${line}: ${firstLine(yamlError.message)}`);
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // yaml refuses alias expansion beyond the count (a "billion laughs" file) with a ReferenceError.
+    throw new UserInputError(`ignore file ${source}: ${(err as Error).message}`);
+  }
+  if (data === null || data === undefined) {
+    throw new UserInputError(`ignore file ${source}: empty; expected a mapping with an "ignore:" list`);
+  }
   const lineOf = (path: (string | number)[]): number => {
     for (let n = path.length; n >= 0; n--) {
       const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
