@@ -15,6 +15,7 @@ export interface Purl {
  * Parses a purl (normalised by packageurl-js: type and, per type, name case), or returns undefined. A Debian
  * purl may carry its epoch as a qualifier (Trivy) or inline in the version (our scan); it is folded into the
  * version so both spellings compare equal. The subpath is dropped: it never names a different package.
+ * Qualifier keys are case-insensitive (purl spec) and come back lower-cased.
  */
 export function parsePurl(text: string): Purl | undefined {
   let p: PackageURL;
