@@ -13,7 +13,7 @@ import { ecosystemOf } from './ecosystem.js';
  */
 
 /** The whole document is parsed in memory; larger SBOMs are refused rather than exhausting the process. */
-export const MAX_SBOM_BYTES = 64 * 1024 * 1024;
+export const MAX_SBOM_BYTES = 32 * 1024 * 1024;
 /** A bound on nesting (CycloneDX components hold components) so a hostile file cannot recurse deeply. */
 const MAX_DEPTH = 32;
 

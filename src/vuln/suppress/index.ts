@@ -1,6 +1,6 @@
 import type { Finding, Package } from '../../core/types.js';
 import { type IgnoreEntry, type IgnoreFile, isExpired } from './ignore.js';
-import { type Purl, parsePurl, purlCovers, purlPrefixCovers } from './purl.js';
+import { type Purl, parsePurl, purlCovers, purlPrefixCovers, renamed } from './purl.js';
 import type { VexDocument, VexStatement, VexStatus } from './vex.js';
 
 export { type IgnoreEntry, type IgnoreFile, loadIgnoreFile, parseIgnoreFile } from './ignore.js';
@@ -53,23 +53,37 @@ function purlOfFinding(f: Finding): Purl | undefined {
   return typeof f.purl === 'string' ? parsePurl(f.purl) : undefined;
 }
 
+const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
+
+/**
+ * The purls a finding's package answers to: its own and, for a distro binary package built from another source
+ * package, the source package's (distro advisories and VEX speak of `glibc`, not `libc6`).
+ */
+function purlsOf(purl: Purl | undefined, pkg: Package | undefined): Purl[] {
+  if (!purl) return [];
+  const src = pkg?.source;
+  if (!src || src.name === pkg.name || !OS_TYPES.has(purl.type)) return [purl];
+  const source = renamed(purl, src.name, src.version);
+  return source ? [purl, source] : [purl];
+}
+
 function ignoreMatches(
   e: IgnoreEntry,
   f: Finding,
   names: Set<string>,
-  purl: Purl | undefined,
+  purls: Purl[],
   pkg: Package | undefined,
 ): boolean {
   if (!names.has(e.id.toUpperCase())) return false;
   if (e.package !== undefined) {
-    if (e.purl) {
-      if (!purl) return false;
+    const entryPurl = e.purl;
+    if (entryPurl) {
       // A purl with a version or qualifiers is matched exactly; without, as a prefix.
-      const exact = e.purl.version !== undefined || Object.keys(e.purl.qualifiers).length > 0;
-      if (!(exact ? purlCovers(e.purl, purl) : purlPrefixCovers(e.purl, purl))) return false;
+      const exact = entryPurl.version !== undefined || Object.keys(entryPurl.qualifiers).length > 0;
+      if (!purls.some((p) => (exact ? purlCovers(entryPurl, p) : purlPrefixCovers(entryPurl, p)))) return false;
     } else {
       const candidates = [f.package, pkg?.name, pkg?.namespace ? `${pkg.namespace}/${pkg.name}` : undefined];
-      if (purl) candidates.push(purl.name, purl.namespace ? `${purl.namespace}/${purl.name}` : undefined);
+      for (const p of purls) candidates.push(p.name, p.namespace ? `${p.namespace}/${p.name}` : undefined);
       if (!candidates.includes(e.package)) return false;
     }
   }
@@ -85,12 +99,12 @@ function where(file: IgnoreFile, e: IgnoreEntry): string {
 }
 
 /** The statement that applies to a finding: the latest one naming it and its package (file order breaks ties). */
-function vexFor(statements: VexStatement[], names: Set<string>, purl: Purl | undefined): VexStatement | undefined {
-  if (!purl) return undefined;
+function vexFor(statements: VexStatement[], names: Set<string>, purls: Purl[]): VexStatement | undefined {
+  if (purls.length === 0) return undefined;
   let best: VexStatement | undefined;
   for (const s of statements) {
     if (!s.ids.some((id) => names.has(id.toUpperCase()))) continue;
-    if (!s.purls.some((p) => purlCovers(p, purl))) continue;
+    if (!s.purls.some((p) => purls.some((own) => purlCovers(p, own)))) continue;
     if (!best || (s.time ?? Number.NEGATIVE_INFINITY) >= (best.time ?? Number.NEGATIVE_INFINITY)) best = s;
   }
   return best;
@@ -122,15 +136,15 @@ export function applySuppressions(
   const suppressed: Suppressed[] = [];
   for (const f of findings) {
     const names = namesOf(f);
-    const purl = purlOfFinding(f);
     const pkg = typeof f.purl === 'string' ? packagesByPurl.get(f.purl) : undefined;
-    const entry = active.find((e) => ignoreMatches(e, f, names, purl, pkg));
+    const purls = purlsOf(purlOfFinding(f), pkg);
+    const entry = active.find((e) => ignoreMatches(e, f, names, purls, pkg));
     if (entry && ignore) {
       suppressed.push({ finding: f, by: 'ignore', reason: entry.reason, source: where(ignore, entry) });
       continue;
     }
-    for (const e of expired) if (ignoreMatches(e, f, names, purl, pkg)) revived.set(e, (revived.get(e) ?? 0) + 1);
-    const s = f.kind === 'vulnerability' ? vexFor(statements, names, purl) : undefined;
+    for (const e of expired) if (ignoreMatches(e, f, names, purls, pkg)) revived.set(e, (revived.get(e) ?? 0) + 1);
+    const s = f.kind === 'vulnerability' ? vexFor(statements, names, purls) : undefined;
     if (s && SUPPRESSING.has(s.status)) {
       suppressed.push({
         finding: f,

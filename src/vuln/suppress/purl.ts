@@ -61,3 +61,14 @@ export function purlCovers(statement: Purl, pkg: Purl): boolean {
 export function purlPrefixCovers(prefix: Purl, pkg: Purl): boolean {
   return pkg.base === prefix.base || pkg.base.startsWith(`${prefix.base}/`);
 }
+
+/** The same purl naming another package of the same type and namespace (a distro's source package). */
+export function renamed(purl: Purl, name: string, version: string | undefined): Purl | undefined {
+  try {
+    const base = new PackageURL(purl.type, purl.namespace, name, undefined, undefined, undefined).toString();
+    const { upstream: _upstream, ...qualifiers } = purl.qualifiers;
+    return { ...purl, name, base, qualifiers, ...(version ? { version } : { version: undefined }) };
+  } catch {
+    return undefined;
+  }
+}
