@@ -332,18 +332,35 @@ function spdxComment(comment: string | undefined): { path?: string; layer?: stri
   return { ...(path ? { path } : {}), ...(layer ? { layer } : {}) };
 }
 
+/** Trivy writes "LayerDiffID: sha256:…" and "FilePath: …" as attribution texts. */
+function spdxAttributions(texts: unknown): { path?: string; layer?: string } {
+  const out: { path?: string; layer?: string } = {};
+  if (!Array.isArray(texts)) return out;
+  for (const t of texts) {
+    if (typeof t !== 'string') continue;
+    const m = /^(LayerDigest|LayerDiffID|FilePath): (\S.*)$/.exec(t);
+    if (!m) continue;
+    if (m[1] === 'FilePath') out.path ??= m[2];
+    else if (m[1] === 'LayerDigest' || !out.layer) out.layer = m[2];
+  }
+  return out;
+}
+
 function fromSpdx(doc: Json, name: string): ImageInventory {
   const candidates: Candidate[] = [];
   let os: OsInfo | undefined;
   let container: Json | undefined;
   for (const p of arrayOf(doc.packages)) {
-    if (p.primaryPackagePurpose === 'OPERATING_SYSTEM' && !os) {
+    // The SPDX 2.3 schema spells it OPERATING_SYSTEM; Trivy writes OPERATING-SYSTEM.
+    const purpose = typeof p.primaryPackagePurpose === 'string' ? p.primaryPackagePurpose.replace('-', '_') : '';
+    if (purpose === 'OPERATING_SYSTEM') {
+      if (os) continue;
       const family = str(p.name);
       const version = str(p.versionInfo);
       if (family && version) os = { family: family.toLowerCase(), version };
       continue;
     }
-    if (p.primaryPackagePurpose === 'CONTAINER' && !container) container = p;
+    if (purpose === 'CONTAINER' && !container) container = p;
     const ref = arrayOf(p.externalRefs).find(
       (r) =>
         (r.referenceCategory === 'PACKAGE-MANAGER' || r.referenceCategory === 'PACKAGE_MANAGER') &&
@@ -352,7 +369,7 @@ function fromSpdx(doc: Json, name: string): ImageInventory {
     const purl = ref ? str(ref.referenceLocator) : undefined;
     if (!purl) continue;
     const src = spdxSource(str(p.sourceInfo));
-    const where = spdxComment(str(p.comment));
+    const where = { ...spdxAttributions(p.attributionTexts), ...spdxComment(str(p.comment)) };
     const declared = str(p.licenseDeclared);
     const hints: Hints = { ...where };
     if (src.name) hints.sourceName = src.name;

@@ -110,6 +110,17 @@ describe.each(['debian', 'npm-app'] as const)('SBOM round trip of the %s test im
   });
 });
 
+describe('SBOM input: an SPDX made by Trivy (COMPUTED fixture)', () => {
+  it('reads back to the same Debian packages, sources and OS as our scan of the debian image', async () => {
+    const inv = await inventoryOf('debian');
+    const trivy = await readSbom(join(fixtures, 'trivy-debian.spdx.json'));
+    expect(trivy.packages.map(key).sort()).toEqual(inv.packages.map(key).sort());
+    expect(trivy.os).toEqual({ family: 'debian', version: expect.stringMatching(/^12\./) });
+    // The layer comes from Trivy's "LayerDiffID:" attribution: the image's only layer, by diff id.
+    expect(new Set(trivy.packages.map((p) => p.layer))).toEqual(new Set([inv.layers[0]!.diffId]));
+  });
+});
+
 describe('SBOM input: OS and source details', () => {
   const cdx = (components: unknown[]) =>
     JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.4', version: 1, components });
