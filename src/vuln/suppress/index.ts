@@ -60,9 +60,11 @@ const OS_TYPES = new Set(['deb', 'apk', 'rpm']);
  * package, the source package's (distro advisories and VEX speak of `glibc`, not `libc6`).
  */
 function purlsOf(purl: Purl | undefined, pkg: Package | undefined): Purl[] {
-  if (!purl) return [];
-  const src = pkg?.source;
-  if (!src || src.name === pkg.name || !OS_TYPES.has(purl.type)) return [purl];
+  if (!purl || !OS_TYPES.has(purl.type)) return purl ? [purl] : [];
+  // Without the package at hand, the purl's `upstream` qualifier still names the source (not its version).
+  const upstream = purl.qualifiers.upstream;
+  const src = pkg?.source ?? (upstream ? { name: upstream.split('@')[0]!, version: undefined } : undefined);
+  if (!src || src.name === purl.name) return [purl];
   const source = renamed(purl, src.name, src.version);
   return source ? [purl, source] : [purl];
 }

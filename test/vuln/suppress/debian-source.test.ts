@@ -85,6 +85,31 @@ describe('suppression of Debian packages of the debian test image', () => {
     expect(suppressedPackages(vex, 'CVE-2023-4911')).toEqual(expected);
   });
 
+  it('without the package map, the purl upstream qualifier still names the source package (its version unknown)', () => {
+    const none = new Map<string, Package>();
+    const run = (purl: string) =>
+      applySuppressions(
+        findings,
+        none,
+        {
+          vex: parseVex(
+            openvex([
+              {
+                vulnerability: { name: 'CVE-2023-4911' },
+                products: [{ '@id': purl }],
+                status: 'not_affected',
+                justification: 'vulnerable_code_not_present',
+              },
+            ]),
+            'v.json',
+          ),
+        },
+        NOW,
+      ).suppressed.map((s) => s.finding.package);
+    expect(run('pkg:deb/debian/glibc').sort()).toEqual(['libc-bin', 'libc6']);
+    expect(run('pkg:deb/debian/glibc@2.36-9%2Bdeb12u14')).toEqual([]);
+  });
+
   it('a Trivy-style purl with the epoch as a qualifier matches our bsdutils with the epoch in its version', () => {
     const bsdutils = [...packages.values()].find((p) => p.name === 'bsdutils')!;
     expect(bsdutils.version).toMatch(/^1:/);
