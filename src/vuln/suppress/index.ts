@@ -101,13 +101,22 @@ function where(file: IgnoreFile, e: IgnoreEntry): string {
 }
 
 /** The statement that applies to a finding: the latest one naming it and its package (file order breaks ties). */
-function vexFor(statements: VexStatement[], names: Set<string>, purls: Purl[]): VexStatement | undefined {
+function vexFor(
+  byId: ReadonlyMap<string, VexStatement[]>,
+  order: ReadonlyMap<VexStatement, number>,
+  names: Set<string>,
+  purls: Purl[],
+): VexStatement | undefined {
   if (purls.length === 0) return undefined;
   let best: VexStatement | undefined;
-  for (const s of statements) {
-    if (!s.ids.some((id) => names.has(id.toUpperCase()))) continue;
+  const later = (a: VexStatement, b: VexStatement) => {
+    const ta = a.time ?? Number.NEGATIVE_INFINITY;
+    const tb = b.time ?? Number.NEGATIVE_INFINITY;
+    return ta !== tb ? ta > tb : order.get(a)! > order.get(b)!;
+  };
+  for (const s of new Set([...names].flatMap((n) => byId.get(n) ?? []))) {
     if (!s.purls.some((p) => purls.some((own) => purlCovers(p, own)))) continue;
-    if (!best || (s.time ?? Number.NEGATIVE_INFINITY) >= (best.time ?? Number.NEGATIVE_INFINITY)) best = s;
+    if (!best || later(s, best)) best = s;
   }
   return best;
 }
@@ -129,7 +138,19 @@ export function applySuppressions(
   now: Date,
 ): SuppressionResult {
   const docs = vex === undefined ? [] : Array.isArray(vex) ? vex : [vex];
-  const statements = docs.flatMap((d) => d.statements);
+  // Indexed by upper-cased id and alias: scans can carry thousands of findings and statements.
+  const byId = new Map<string, VexStatement[]>();
+  const order = new Map<VexStatement, number>();
+  docs.forEach((d) => {
+    for (const s of d.statements) {
+      order.set(s, order.size);
+      for (const id of new Set(s.ids.map((x) => x.toUpperCase()))) {
+        const list = byId.get(id);
+        if (list) list.push(s);
+        else byId.set(id, [s]);
+      }
+    }
+  });
   const warnings = docs.flatMap((d) => d.warnings);
   const active = ignore?.entries.filter((e) => !isExpired(e, now)) ?? [];
   const expired = ignore?.entries.filter((e) => isExpired(e, now)) ?? [];
@@ -146,7 +167,7 @@ export function applySuppressions(
       continue;
     }
     for (const e of expired) if (ignoreMatches(e, f, names, purls, pkg)) revived.set(e, (revived.get(e) ?? 0) + 1);
-    const s = f.kind === 'vulnerability' ? vexFor(statements, names, purls) : undefined;
+    const s = f.kind === 'vulnerability' ? vexFor(byId, order, names, purls) : undefined;
     if (s && SUPPRESSING.has(s.status)) {
       suppressed.push({
         finding: f,

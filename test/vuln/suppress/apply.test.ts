@@ -222,3 +222,74 @@ describe('applySuppressions on the npm-app image findings', () => {
     expect(r.warnings).toEqual([]);
   });
 });
+
+describe('applySuppressions: which VEX statement wins', () => {
+  const f: Finding = {
+    kind: 'vulnerability',
+    id: 'GHSA-35jh-r3h4-6jhm',
+    aliases: ['CVE-2021-23337'],
+    severity: 'HIGH',
+    title: 't',
+    nist: '3.1.1',
+    pci: ['6.3.1'],
+    purl: 'pkg:npm/lodash@4.17.15',
+  };
+  const doc = (statements: unknown[]) =>
+    parseVex(
+      JSON.stringify({
+        '@context': 'https://openvex.dev/ns/v0.2.0',
+        '@id': 'urn:uuid:1',
+        author: 'a',
+        timestamp: '2026-01-01T00:00:00Z',
+        version: 1,
+        statements,
+      }),
+      'v.json',
+    );
+  const st = (name: string, status: string, extra: Record<string, unknown> = {}) => ({
+    vulnerability: { name },
+    products: [{ '@id': 'pkg:npm/lodash@4.17.15' }],
+    status,
+    ...(status === 'not_affected' ? { justification: 'component_not_present' } : {}),
+    ...(status === 'affected' ? { action_statement: 'upgrade' } : {}),
+    ...extra,
+  });
+  const run = (...docs: ReturnType<typeof doc>[]) =>
+    outcome(applySuppressions([f], new Map(), { vex: docs }, NOW), f.id);
+
+  it.each([
+    [
+      'equal times: the later in file order, even when it names the alias',
+      [st('GHSA-35jh-r3h4-6jhm', 'affected'), st('CVE-2021-23337', 'not_affected')],
+      'vex:component_not_present',
+    ],
+    [
+      'equal times, reversed',
+      [st('CVE-2021-23337', 'not_affected'), st('GHSA-35jh-r3h4-6jhm', 'affected')],
+      'kept:affected',
+    ],
+    [
+      'an older statement later in the file loses',
+      [
+        st('CVE-2021-23337', 'affected', { timestamp: '2026-05-01T00:00:00Z' }),
+        st('GHSA-35jh-r3h4-6jhm', 'fixed', { timestamp: '2026-04-01T00:00:00Z' }),
+      ],
+      'kept:affected',
+    ],
+    ['ids compare case-insensitively', [st('ghsa-35jh-r3h4-6jhm', 'fixed')], 'vex:-'],
+  ])('%s', (_name, statements, expected) => {
+    expect(run(doc(statements))).toBe(expected);
+  });
+
+  it('across documents, the later document wins at equal times', () => {
+    expect(run(doc([st('CVE-2021-23337', 'fixed')]), doc([st('CVE-2021-23337', 'under_investigation')]))).toBe(
+      'kept:under_investigation',
+    );
+  });
+
+  it('a finding without a purl is never matched by VEX', () => {
+    const { purl: _p, ...noPurl } = f;
+    const r = applySuppressions([noPurl], new Map(), { vex: doc([st('CVE-2021-23337', 'fixed')]) }, NOW);
+    expect(r.kept).toEqual([noPurl]);
+  });
+});
