@@ -106,15 +106,53 @@ function timeOf(...values: unknown[]): number | undefined {
 const addFormats = addFormatsModule.default;
 let openVexValidator: ValidateFunction | undefined;
 
-/** The official OpenVEX schema is draft 2020-12; `iri` is not a standard format, so it gets a scheme check. */
+/** JSON with object keys sorted, so that deep-equal values give equal strings. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Validation against the official OpenVEX schema (draft 2020-12; `iri` is not a standard format, so it gets a
+ * scheme check). Ajv checks `uniqueItems` by comparing every pair, which takes minutes for a few tens of thousands
+ * of statements; that one keyword on `statements` is checked here in linear time instead, with the same meaning.
+ */
 function validateOpenVex(doc: unknown): ErrorObject[] {
   if (!openVexValidator) {
     const ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
     ajv.addFormat('iri', /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/);
-    openVexValidator = ajv.compile(openVexSchema);
+    const schema = structuredClone(openVexSchema) as { properties: { statements: { uniqueItems?: boolean } } };
+    delete schema.properties.statements.uniqueItems;
+    openVexValidator = ajv.compile(schema);
   }
-  return openVexValidator(doc) ? [] : (openVexValidator.errors ?? []);
+  if (!openVexValidator(doc)) return openVexValidator.errors ?? [];
+  const seen = new Map<string, number>();
+  const statements = (doc as { statements: unknown[] }).statements;
+  for (let i = 0; i < statements.length; i++) {
+    const key = canonical(statements[i]);
+    const j = seen.get(key);
+    if (j !== undefined) {
+      return [
+        {
+          instancePath: '/statements',
+          schemaPath: '#/properties/statements/uniqueItems',
+          keyword: 'uniqueItems',
+          params: { i, j },
+          message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+        },
+      ];
+    }
+    seen.set(key, i);
+  }
+  return [];
 }
 
 interface OvComponent {

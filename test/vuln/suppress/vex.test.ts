@@ -112,6 +112,27 @@ describe('OpenVEX reading', () => {
       /\/statements\/0\/justification must be equal to one of the allowed values/,
     ],
     ['a bad timestamp', { ...valid, timestamp: 'yesterday' }, /\/timestamp must match format "date-time"/],
+    [
+      'a duplicate statement (same JSON, keys in another order)',
+      {
+        ...valid,
+        statements: [
+          { vulnerability: { name: 'CVE-1' }, status: 'fixed', products: [{ '@id': 'pkg:npm/a@1' }] },
+          { vulnerability: { name: 'CVE-2' }, status: 'fixed' },
+          { status: 'fixed', products: [{ '@id': 'pkg:npm/a@1' }], vulnerability: { name: 'CVE-1' } },
+        ],
+      },
+      'VEX v.json: not valid OpenVEX 0.2.0: /statements must NOT have duplicate items (items ## 0 and 2 are identical)',
+    ],
+    [
+      'duplicate products inside a statement (left to the schema)',
+      withStatement({
+        vulnerability: { name: 'CVE-1' },
+        products: [{ '@id': 'pkg:npm/a@1' }, { '@id': 'pkg:npm/a@1' }],
+        status: 'fixed',
+      }),
+      /\/statements\/0\/products must NOT have duplicate items/,
+    ],
   ])('%s is refused', (_name, doc, message) => {
     const msg = vexError(doc);
     if (typeof message === 'string') expect(msg).toBe(message);
