@@ -186,7 +186,8 @@ function packageOf(p: PackageURL, c: Candidate, os: OsInfo | undefined): Package
     else if (type === 'rpm') epoch = Number(q.epoch);
   }
   const pkg: Package = {
-    ecosystem: ecosystemOf(type, os),
+    // A type we do not model keeps its purl type as ecosystem: it must never fall into the distro's ecosystem.
+    ecosystem: type === 'generic' ? p.type : ecosystemOf(type, os),
     type,
     name: p.name,
     version,

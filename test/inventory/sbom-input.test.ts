@@ -175,6 +175,8 @@ describe('SBOM input: OS and source details', () => {
     ['pkg:npm/%40babel/core@7.0.0', 'npm', 'core', '7.0.0', undefined],
     ['pkg:pypi/requests@2.31.0', 'PyPI', 'requests', '2.31.0', undefined],
     ['pkg:golang/golang.org/x/net@v0.17.0', 'Go', 'net', 'v0.17.0', undefined],
+    ['pkg:hex/phoenix@1.7.0', 'hex', 'phoenix', '1.7.0', undefined],
+    ['pkg:generic/openssl@3.0.13', 'generic', 'openssl', '3.0.13', undefined],
   ])('%s → %s %s %s', (purl, ecosystem, name, version, source) => {
     const inv = parseSbom(cdx([{ type: 'library', name, purl }]), 'one.json');
     expect(inv.packages).toHaveLength(1);
@@ -185,6 +187,17 @@ describe('SBOM input: OS and source details', () => {
       version,
       source,
     });
+  });
+
+  it('a package of a type we do not model stays out of the distro ecosystem, even next to OS packages', () => {
+    const inv = parseSbom(
+      cdx([
+        { type: 'operating-system', name: 'debian', version: '12' },
+        { type: 'library', purl: 'pkg:generic/openssl@3.0.13' },
+      ]),
+      'x',
+    );
+    expect(inv.packages.map((p) => `${p.type} ${p.ecosystem}`)).toEqual(['generic generic']);
   });
 
   it('rpm epoch from the purl is kept apart from the version, as the rpm analyzer does', () => {
