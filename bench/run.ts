@@ -4,6 +4,10 @@
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   sbom: () => import('./sbom.js'),
+  image: () => import('./image.js'),
+  versions: () => import('./versions.js'),
+  'watch-rules': () => import('./watch-rules.js'),
+  egress: () => import('./egress.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -21,4 +21,4 @@ trap 'rm -rf "$copy"' EXIT
 (cd "$here" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$copy"
 cd "$copy"
 npm ci --no-audit --no-fund >/dev/null
-npm test
+npm test -- "$@"

@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { describeError, PalisadeError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { register as registerCheck } from './check.js';
+import { register as registerDb } from './db.js';
+import { register as registerEgress } from './egress.js';
 import { register as registerRules } from './rules.js';
 import { register as registerSbom } from './sbom.js';
 import { register as registerScan } from './scan.js';
+import { register as registerWatch } from './watch.js';
 import { register as registerWatchReplay } from './watch-replay.js';
 
 /** Builds the CLI. Each command lives in its own file and registers itself here. */
@@ -18,7 +21,10 @@ export function buildProgram(): Command {
   registerSbom(program);
   registerCheck(program);
   registerRules(program);
+  registerWatch(program);
   registerWatchReplay(program);
+  registerEgress(program);
+  registerDb(program);
   return program;
 }
 

@@ -47,7 +47,7 @@ export function register(program: Command): void {
     const openOpts = imageOpenOptions(flags);
     const image = await openImage(target, { ...openOpts, onProgress: progress.onProgress });
     try {
-      const inv = await inventoryImage(image, { limits: openOpts.limits, onProgress: progress.onProgress });
+      const inv = await inventoryImage(image, { limits: openOpts.limits });
       progress.done();
       const out =
         format === 'cyclonedx'

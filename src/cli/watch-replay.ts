@@ -1,20 +1,11 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import { replay } from '../watch/replay.js';
-
-/** The `watch` command group, created by whichever watch command registers first. */
-function watchGroup(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === 'watch') ??
-    program
-      .command('watch')
-      .description('Collect, route and detect on events (CloudTrail, Kubernetes audit, Falco, egress proxy)')
-  );
-}
+import { replay } from '../watch/index.js';
+import { getOrCreateWatchCommand } from './watch.js';
 
 /** `palisade watch replay`: offline rule testing; one JSON line per match. */
 export function register(program: Command): void {
-  watchGroup(program)
+  getOrCreateWatchCommand(program)
     .command('replay')
     .description('Run events from files through routing patterns, Sigma rules and correlations, in event-time order')
     .requiredOption('--rules <paths...>', 'routing YAML files and Sigma rule files or directories')

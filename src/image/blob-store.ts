@@ -55,7 +55,7 @@ export class DirStore implements BlobStore {
   }
 
   open(name: string): Readable {
-    return createReadStream(join(this.root, name), { highWaterMark: 256 * 1024 });
+    return createReadStream(join(this.root, name), { highWaterMark: 1024 * 1024 });
   }
 }
 
@@ -107,6 +107,6 @@ export class TarStore implements BlobStore {
     const m = this.member(name);
     if (!m) throw new UserInputError(`${this.where}: ${printable(name)} is missing`);
     if (m.size === 0) return Readable.from([]);
-    return createReadStream(this.path, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 256 * 1024 });
+    return createReadStream(this.path, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: 1024 * 1024 });
   }
 }

@@ -243,7 +243,8 @@ class DigestTap extends Transform {
     private readonly what: 'blob' | 'diff_id',
     private readonly onBytes: (n: number) => void,
   ) {
-    super({ highWaterMark: 64 * 1024 });
+    // A few MiB of read-ahead lets disk reads overlap with parsing; memory stays bounded by it.
+    super({ highWaterMark: 2 * 1024 * 1024 });
     this.hash = expected ? hasherFor(expected) : undefined;
   }
 
@@ -348,7 +349,10 @@ class EntryBody {
         this.stream.off('error', onError);
         this.stream.pause();
         const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        resolve(all.length > want ? Buffer.from(all.subarray(0, want)) : all);
+        const data = all.length > want ? all.subarray(0, want) : all;
+        // A small body is often a view into a large decoder chunk: copy it so that whoever keeps the
+        // bytes (an analyzer, the hard-link cache) does not keep the whole chunk alive.
+        resolve(data.buffer.byteLength > data.length ? Buffer.from(data) : data);
       };
       const onData = (data: unknown): void => {
         const chunk = data as Buffer;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Package } from '../core/types.js';
+import type { Finding, Package } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import type { ImageInventory } from '../scan/index.js';
 import { spdxExpression, spdxId } from './licenses.js';
@@ -25,6 +25,46 @@ function group(pkg: Package): string | undefined {
 }
 
 /** CycloneDX 1.6 JSON (https://cyclonedx.org/docs/1.6/json/) for an image inventory. */
+/** The bom-ref of a package component: purl and the file it was read from. */
+export function componentRef(pkg: { purl: string; path: string }): string {
+  return `${pkg.purl}#${pkg.path}`;
+}
+
+const RATING_METHOD: Record<string, string> = { '2.0': 'CVSSv2', '3.0': 'CVSSv3', '3.1': 'CVSSv31', '4.0': 'CVSSv4' };
+
+/** CycloneDX `vulnerabilities[]` for vulnerability findings, each pointing at its component. */
+export function cdxVulnerabilities(findings: readonly Finding[]): Record<string, unknown>[] {
+  const byId = new Map<string, Record<string, unknown> & { affects: { ref: string }[] }>();
+  for (const f of findings) {
+    if (f.kind !== 'vulnerability' || typeof f.purl !== 'string' || !f.path) continue;
+    const ref = componentRef({ purl: f.purl, path: f.path });
+    const existing = byId.get(f.id);
+    if (existing) {
+      if (!existing.affects.some((a) => a.ref === ref)) existing.affects.push({ ref });
+      continue;
+    }
+    const cvss = f.cvss as { version: string; vector: string; score: number } | undefined;
+    const severity = f.severity === 'UNKNOWN' ? 'unknown' : f.severity.toLowerCase();
+    byId.set(f.id, {
+      'bom-ref': `vuln:${f.id}`,
+      id: f.id,
+      ...(Array.isArray(f.aliases) && f.aliases.length
+        ? { references: (f.aliases as string[]).map((id) => ({ id, source: { name: id.split('-')[0] } })) }
+        : {}),
+      ratings: [
+        cvss
+          ? { score: cvss.score, severity, method: RATING_METHOD[cvss.version] ?? 'other', vector: cvss.vector }
+          : { severity },
+      ],
+      ...(f.title && f.title !== f.id ? { description: f.title } : {}),
+      ...(f.fixedVersion ? { recommendation: `Upgrade to ${f.fixedVersion} or later.` } : {}),
+      affects: [{ ref }],
+      properties: [{ name: 'palisade:nist', value: f.nist }, ...f.pci.map((p) => ({ name: 'palisade:pci', value: p }))],
+    });
+  }
+  return [...byId.values()];
+}
+
 export function toCycloneDx(inv: ImageInventory, extra: { vulnerabilities?: unknown[] } = {}): Record<string, unknown> {
   const imageRef = 'image';
   const components: Record<string, unknown>[] = [];
@@ -43,7 +83,7 @@ export function toCycloneDx(inv: ImageInventory, extra: { vulnerabilities?: unkn
   const refs: string[] = [];
   for (const pkg of inv.packages) {
     // The same package recorded by two files (lock file and node_modules) is one component per file.
-    let ref = `${pkg.purl}#${pkg.path}`;
+    let ref = componentRef(pkg);
     for (let i = 2; seen.has(ref); i++) ref = `${pkg.purl}#${pkg.path}#${i}`;
     seen.add(ref);
     refs.push(ref);

@@ -1,5 +1,5 @@
 import type { OsInfo, Package } from '../core/types.js';
-import { DEFAULT_LIMITS, type Limits, type OpenedImage, type ProgressEvent } from '../image/types.js';
+import { DEFAULT_LIMITS, type Limits, type OpenedImage } from '../image/types.js';
 import type { EntryVisitor } from '../image/visitor.js';
 import { finalizePackages, newInventoryCollector } from '../inventory/index.js';
 import { walkImage } from './walk.js';
@@ -23,7 +23,6 @@ export interface ImageInventory {
 
 export interface InventoryOptions {
   limits?: Partial<Limits>;
-  onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
   /** Visitors that ride the same pass (secrets, malware, image checks). */
   visitors?: readonly EntryVisitor[];
@@ -35,7 +34,6 @@ export async function inventoryImage(image: OpenedImage, opts: InventoryOptions 
   const collector = newInventoryCollector();
   await walkImage(image, [collector, ...(opts.visitors ?? [])], {
     limits,
-    onProgress: opts.onProgress,
     signal: opts.signal,
   });
   const collected = collector.result();

@@ -1,10 +1,9 @@
-import type { Limits, OpenedImage, ProgressEvent } from '../image/types.js';
+import type { Limits, OpenedImage } from '../image/types.js';
 import type { EntryVisitor } from '../image/visitor.js';
 import { whiteoutOf } from '../image/whiteout.js';
 
 export interface WalkOptions {
   limits: Limits;
-  onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -17,10 +16,8 @@ export async function walkImage(
   visitors: readonly EntryVisitor[],
   opts: WalkOptions,
 ): Promise<void> {
-  const total = image.layers.length;
   const interested: { visitor: EntryVisitor; bytes: number }[] = [];
   for (const [index, layer] of image.layers.entries()) {
-    opts.onProgress?.({ kind: 'layer-start', index, total, digest: layer.digest, size: layer.size });
     for await (const entry of layer.entries(opts.limits)) {
       opts.signal?.throwIfAborted();
       const wh = whiteoutOf(entry.path);
@@ -49,6 +46,5 @@ export async function walkImage(
       }
     }
     for (const v of visitors) await v.layerDone?.(index, layer.digest);
-    opts.onProgress?.({ kind: 'layer-done', index, digest: layer.digest });
   }
 }

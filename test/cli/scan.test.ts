@@ -75,7 +75,10 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
       expect(r.stdout).not.toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
       expect(r.stdout).not.toContain('Zq8vN2kLw9xT');
     }
-    const sarif = JSON.parse((await palisade(['scan', `oci:${dir}/oci:planted2`, '--format', 'sarif', '-q'])).stdout);
+    const sarif = JSON.parse(
+      (await palisade(['scan', `oci:${dir}/oci:planted2`, '--scanners', 'secret,misconfig', '--format', 'sarif', '-q']))
+        .stdout,
+    );
     const validate = schemas.sarif();
     expect(validate(sarif), errorsOf(validate)).toBe(true);
   });
@@ -98,7 +101,15 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
   it('clamd unreachable: exit 2 with a clear message; leaving malware out of --scanners still scans', async () => {
     const dir = testImage('debian');
     const port = await freePort();
-    const r = await palisade(['scan', `oci:${dir}/oci:bookworm`, '--clamd', `tcp://127.0.0.1:${port}`, '-q']);
+    const r = await palisade([
+      'scan',
+      `oci:${dir}/oci:bookworm`,
+      '--clamd',
+      `tcp://127.0.0.1:${port}`,
+      '--scanners',
+      'secret,malware',
+      '-q',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`palisade: clamd at tcp://127.0.0.1:${port} is unreachable: ECONNREFUSED`);
     const ok = await palisade([

@@ -1,24 +1,19 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { DEFAULT_LIMITS, type LayerEntry, type Limits, type OpenedImage } from '../../src/image/index.js';
 import { LayeredTree } from '../../src/image/whiteout.js';
+import { testImagesDir as sharedTestImagesDir, testImage } from '../helpers/test-images.js';
 
-/** The real images built by scripts/test-images.sh. Missing images fail the test; they are never skipped. */
+/** The real images built by scripts/test-images.sh; a missing one fails the test, never skips it. */
 export function testImagesDir(): string {
-  const dir = process.env.PALISADE_TEST_IMAGES ?? join(homedir(), '.cache', 'palisade', 'test-images');
-  for (const name of ['debian', 'npm-app']) {
-    if (!existsSync(join(dir, name, '.done'))) {
-      throw new Error(
-        `test images missing in ${dir}/${name}: run scripts/test-images.sh (or set PALISADE_TEST_IMAGES)`,
-      );
-    }
-  }
-  return dir;
+  testImage('debian');
+  testImage('npm-app');
+  return sharedTestImagesDir();
 }
 
 export async function tempDir(): Promise<string> {

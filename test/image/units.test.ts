@@ -254,6 +254,18 @@ describe('layer reader', () => {
     ]);
   });
 
+  it('a small body does not keep the large decoder chunk it came in alive', async () => {
+    const layout = join(dir, 'layout');
+    const t = rawTar(Array.from({ length: 200 }, (_, i) => ({ name: `f${i}`, body: `body ${i}` })));
+    await writeOciLayout(layout, [{ blob: gzip(t), tar: t }]);
+    const img = await openImage(`oci:${layout}`);
+    for await (const e of img.layers[0]!.entries(DEFAULT_LIMITS)) {
+      const { data } = await e.read(100);
+      expect(data.toString()).toBe(`body ${e.path.slice(1)}`);
+      expect(data.buffer.byteLength).toBeLessThanOrEqual(8192); // at most Node's small-buffer pool slab
+    }
+  });
+
   it('a body can be read once, and not after the iterator moved on', async () => {
     const layout = join(dir, 'layout');
     await writeOciLayout(layout, [{ blob: tar }]);
@@ -320,6 +332,36 @@ describe('sources', () => {
     expect((await entriesOf(`docker-archive:${file}:one:1`)).map((e) => e.path)).toEqual(['etc/hostname']);
     expect((await entriesOf(`docker-archive:${file}:two:2`)).map((e) => e.path)).toEqual(['other']);
     await expect(openImage(`docker-archive:${file}:three:3`)).rejects.toThrow(/no image named "three:3"/);
+  });
+
+  it('docker-archive as Docker >= 25 writes it (blobs/sha256 names, also an OCI index) with a gzip layer', async () => {
+    const file = join(dir, 'new.tar');
+    const t = rawTar([{ name: 'etc/hostname', body: 'new\n' }]);
+    const gz = gzip(t);
+    const config = JSON.stringify({
+      os: 'linux',
+      architecture: 'amd64',
+      rootfs: { type: 'layers', diff_ids: [sha256(t)] },
+    });
+    const blob = (d: string) => `blobs/sha256/${d.slice(7)}`;
+    await writeFile(
+      file,
+      await makeTar([
+        { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+        { name: 'index.json', body: '{"schemaVersion":2,"manifests":[]}' },
+        { name: blob(sha256(gz)), body: gz },
+        { name: blob(sha256(config)), body: config },
+        {
+          name: 'manifest.json',
+          body: JSON.stringify([{ Config: blob(sha256(config)), RepoTags: ['new:1'], Layers: [blob(sha256(gz))] }]),
+        },
+      ]),
+    );
+    const img = await openImage(file);
+    expect(img.sourceKind).toBe('docker-archive');
+    expect(img.layers.map((l) => [l.digest, l.diffId])).toEqual([[sha256(gz), sha256(t)]]);
+    expect(img.configDigest).toBe(sha256(config));
+    expect((await entriesOf(file)).map((e) => `${e.path}:${e.data}`)).toEqual(['etc/hostname:new\n']);
   });
 
   it('legacy docker-archive (repositories + <id>/json + <id>/layer.tar) stacks layers by parent', async () => {

@@ -1,0 +1,117 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { UserInputError } from '../../core/errors.js';
+
+/** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
+export const SCHEMA_VERSION = 1;
+/** `meta.format`: tells our file from any other SQLite file. */
+export const FORMAT = 'palisade-vulndb';
+
+/**
+ * One row per OSV record (`records`); one row per (record, ecosystem, package) in `affected`
+ * holding that package's raw `affected[]` entries as JSON, so the matcher evaluates ranges itself;
+ * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
+ * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
+ * both "this release" and "any release" lookups.
+ */
+export const DDL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE records (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  modified TEXT NOT NULL,
+  published TEXT,
+  summary TEXT,
+  aliases TEXT NOT NULL,
+  upstream TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  db_severity TEXT,
+  refs TEXT NOT NULL,
+  origin TEXT NOT NULL
+);
+CREATE TABLE affected (
+  record INTEGER NOT NULL REFERENCES records(rowid),
+  eco_base TEXT NOT NULL,
+  name TEXT NOT NULL,
+  ecosystem TEXT NOT NULL,
+  entries TEXT NOT NULL
+);
+CREATE INDEX affected_lookup ON affected (eco_base, name, ecosystem);
+CREATE INDEX affected_record ON affected (record);
+CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL REFERENCES records(rowid));
+CREATE INDEX aliases_alias ON aliases (alias);
+CREATE INDEX aliases_record ON aliases (record);
+CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;
+`;
+
+export const FIX_HINT = 'run `palisade db update` or `palisade db import`';
+
+/**
+ * Cheap pre-open check of the SQLite header: magic, and a file at least as long as the page
+ * count the header promises (a copy cut short fails here instead of answering from half a file).
+ */
+export function checkSqliteHeader(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserInputError(`no vulnerability DB at ${path}: ${FIX_HINT}`);
+    throw new UserInputError(`cannot read vulnerability DB ${path} (${code ?? 'error'}): ${FIX_HINT}`);
+  }
+  try {
+    const head = Buffer.alloc(100);
+    const n = readSync(fd, head, 0, 100, 0);
+    const size = fstatSync(fd).size;
+    if (n < 100 || head.toString('latin1', 0, 16) !== 'SQLite format 3\0')
+      throw new UserInputError(`${path} is not a vulnerability DB (not an SQLite file): ${FIX_HINT}`);
+    const rawPage = head.readUInt16BE(16);
+    const pageSize = rawPage === 1 ? 65536 : rawPage;
+    const pages = head.readUInt32BE(28);
+    // The header's page count is valid when its "version-valid-for" equals the change counter.
+    if (head.readUInt32BE(92) === head.readUInt32BE(24) && pages > 0 && size < pages * pageSize)
+      throw new UserInputError(
+        `vulnerability DB ${path} is truncated (${size} of ${pages * pageSize} bytes; half-written?): ${FIX_HINT}`,
+      );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and checks `meta`: our format, our schema version, and the mark written last by an import. */
+export function checkMeta(db: Database.Database, path: string): Map<string, string> {
+  let rows: { key: string; value: string }[];
+  try {
+    rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+  } catch (err) {
+    throw new UserInputError(`vulnerability DB ${path} is unreadable (${(err as Error).message}): ${FIX_HINT}`);
+  }
+  const meta = new Map(rows.map((r) => [r.key, r.value]));
+  if (meta.get('format') !== FORMAT)
+    throw new UserInputError(`${path} is not a palisade vulnerability DB: ${FIX_HINT}`);
+  const version = Number(meta.get('schema_version'));
+  if (version !== SCHEMA_VERSION)
+    throw new UserInputError(
+      `vulnerability DB ${path} has schema version ${meta.get('schema_version') ?? '?'}, this palisade reads ${SCHEMA_VERSION}: ${FIX_HINT}`,
+    );
+  if (meta.get('complete') !== '1')
+    throw new UserInputError(`vulnerability DB ${path} was not completely written: ${FIX_HINT}`);
+  return meta;
+}
+
+/** Opens an existing DB file after the header and meta checks; any SQLite failure becomes a UserInputError. */
+export function openChecked(path: string, readonly: boolean): { db: Database.Database; meta: Map<string, string> } {
+  checkSqliteHeader(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly, fileMustExist: true });
+  } catch (err) {
+    throw new UserInputError(`cannot open vulnerability DB ${path} (${(err as Error).message}): ${FIX_HINT}`);
+  }
+  try {
+    return { db, meta: checkMeta(db, path) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

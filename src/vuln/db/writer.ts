@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserInputError } from '../../core/errors.js';
+import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
+import { checkMeta, checkSqliteHeader, DDL, FORMAT, SCHEMA_VERSION } from './schema.js';
+
+export type PutResult = 'inserted' | 'replaced' | 'unchanged' | 'withdrawn';
+
+/** References kept per record: the advisory links first; the full list lives upstream. */
+const MAX_REFS = 5;
+const MAX_SUMMARY = 300;
+
+/** A temp file beside `target`, so the final rename stays on one file system (atomic). */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Flushes a file and its directory entry to disk before the rename makes it visible. */
+export async function durableRename(tmp: string, target: string): Promise<void> {
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  await rename(tmp, target);
+  try {
+    const dfd = openSync(dirname(target), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  }
+}
+
+/**
+ * Writes a new DB generation: the current DB (if any) is copied to a temp file beside the
+ * target, records are upserted there in one transaction, and `commit()` renames it over the
+ * target. Until then the old DB is untouched, so an interrupted import leaves it usable.
+ */
+export class DbWriter {
+  private readonly stmt;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly target: string,
+    readonly tmp: string,
+  ) {
+    this.stmt = {
+      find: db.prepare<[string], { rowid: number; modified: string }>(
+        'SELECT rowid, modified FROM records WHERE id = ?',
+      ),
+      insert: db.prepare(
+        `INSERT INTO records (id, modified, published, summary, aliases, upstream, severity, db_severity, refs, origin)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      update: db.prepare(
+        `UPDATE records SET modified = ?, published = ?, summary = ?, aliases = ?, upstream = ?, severity = ?,
+         db_severity = ?, refs = ?, origin = ? WHERE rowid = ?`,
+      ),
+      deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
+      deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
+      deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE record = ? AND ecosystem = ? AND name = ?'),
+      deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
+      insertAffected: db.prepare(
+        'INSERT INTO affected (record, eco_base, name, ecosystem, entries) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insertAlias: db.prepare('INSERT INTO aliases (alias, record) VALUES (?, ?)'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  /** Starts a generation; `fresh` ignores the current DB instead of building on it. */
+  static async open(target: string, opts: { fresh?: boolean } = {}): Promise<DbWriter> {
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = tempPathFor(target);
+    let db: Database.Database | undefined;
+    try {
+      let existing = false;
+      if (!opts.fresh) {
+        try {
+          await copyFile(target, tmp);
+          existing = true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+      if (existing) {
+        try {
+          checkSqliteHeader(tmp);
+          db = new Database(tmp);
+          checkMeta(db, target);
+        } catch (err) {
+          throw new UserInputError(
+            `the DB at ${target} cannot be extended (${(err as Error).message.split(': run')[0]}); pass --fresh to rebuild it`,
+          );
+        }
+      } else {
+        db = new Database(tmp);
+        db.exec(DDL);
+      }
+      // The temp file is private until the rename: no journal, no fsync per transaction.
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      db.pragma('cache_size = -65536');
+      const w = new DbWriter(db, target, tmp);
+      w.setMeta('format', FORMAT);
+      w.setMeta('schema_version', String(SCHEMA_VERSION));
+      w.setMeta('complete', '0');
+      db.exec('BEGIN');
+      return w;
+    } catch (err) {
+      db?.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  /**
+   * Upserts one checked record: a newer `modified` replaces the stored one, an older or equal one
+   * is ignored (imports are idempotent); a withdrawn record removes what it withdraws.
+   * `mergeAffected` keeps stored packages the new version does not mention (feeds such as
+   * Alpine's secdb are split over several files that each hold part of one advisory).
+   */
+  put(rec: OsvRecord, origin: string, mergeAffected = false): PutResult {
+    const modified = new Date(rec.modified).toISOString();
+    const existing = this.stmt.find.get(rec.id);
+    if (rec.withdrawn !== undefined && rec.withdrawn !== null) {
+      if (existing && existing.modified <= modified) {
+        this.stmt.deleteAffected.run(existing.rowid);
+        this.stmt.deleteAliases.run(existing.rowid);
+        this.stmt.deleteRecord.run(existing.rowid);
+      }
+      return 'withdrawn';
+    }
+    if (existing && (existing.modified > modified || (existing.modified === modified && !mergeAffected)))
+      return 'unchanged';
+
+    const groups = groupAffected(rec.affected ?? []);
+    const aliases = uniq(rec.aliases ?? []);
+    const upstream = uniq(rec.upstream ?? []);
+    const dbSeverity = rec.database_specific?.severity;
+    const cols = [
+      modified,
+      rec.published ? new Date(rec.published).toISOString() : null,
+      summaryOf(rec),
+      JSON.stringify(aliases),
+      JSON.stringify(upstream),
+      JSON.stringify(rec.severity ?? []),
+      typeof dbSeverity === 'string' ? dbSeverity : null,
+      JSON.stringify(minimalRefs(rec.references ?? [])),
+      origin,
+    ] as const;
+
+    let rowid: number;
+    if (existing) {
+      rowid = existing.rowid;
+      this.stmt.update.run(...cols, rowid);
+      this.stmt.deleteAliases.run(rowid);
+      if (mergeAffected) for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
+      else this.stmt.deleteAffected.run(rowid);
+    } else {
+      rowid = Number(this.stmt.insert.run(rec.id, ...cols).lastInsertRowid);
+    }
+    for (const g of groups)
+      this.stmt.insertAffected.run(
+        rowid,
+        ecosystemBaseKey(g.ecosystem),
+        g.name,
+        g.ecosystem,
+        JSON.stringify(g.entries),
+      );
+    for (const a of uniq([...aliases, ...upstream])) if (a !== rec.id) this.stmt.insertAlias.run(a, rowid);
+    return existing ? 'replaced' : 'inserted';
+  }
+
+  /** Finishes the generation: statistics, the completion mark, then the atomic rename. */
+  async commit(): Promise<void> {
+    const db = this.db;
+    db.exec('DELETE FROM ecosystems');
+    db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
+             SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
+             FROM affected a JOIN records r ON r.rowid = a.record GROUP BY a.ecosystem`);
+    const total = (db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n;
+    this.setMeta('records', String(total));
+    this.setMeta('updated_at', new Date().toISOString());
+    this.setMeta('complete', '1');
+    db.exec('COMMIT');
+    db.exec('ANALYZE');
+    const { freelist_count: free } = db.prepare('PRAGMA freelist_count').get() as { freelist_count: number };
+    const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number };
+    if (free > pages / 4) db.exec('VACUUM');
+    // The shipped file is a plain rollback-journal DB (never WAL), so it can be opened read-only anywhere.
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    this.closed = true;
+    try {
+      await durableRename(this.tmp, this.target);
+    } catch (err) {
+      await rm(this.tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Drops the generation; the target is untouched. Safe to call after a failed commit. */
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+    await rm(this.tmp, { force: true });
+  }
+}
+
+interface Group {
+  ecosystem: string;
+  name: string;
+  entries: OsvAffected[];
+}
+
+/** One group per (ecosystem, package name key); entries without a package (GIT-only) are not indexed. */
+function groupAffected(affected: readonly OsvAffected[]): Group[] {
+  const out = new Map<string, Group>();
+  for (const a of affected) {
+    if (!a.package) continue;
+    const ecosystem = a.package.ecosystem;
+    const name = nameKey(ecosystem, a.package.name);
+    const key = `${ecosystem}\0${name}`;
+    let g = out.get(key);
+    if (!g) {
+      g = { ecosystem, name, entries: [] };
+      out.set(key, g);
+    }
+    g.entries.push(a);
+  }
+  return [...out.values()];
+}
+
+function summaryOf(rec: OsvRecord): string | null {
+  const text = rec.summary?.trim() || rec.details?.trim().split('\n')[0]?.trim();
+  if (!text) return null;
+  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
+}
+
+function minimalRefs(refs: readonly OsvReference[]): OsvReference[] {
+  const ok = refs.filter((r) => r && typeof r.url === 'string' && typeof r.type === 'string');
+  const advisory = ok.filter((r) => r.type === 'ADVISORY');
+  const other = ok.filter((r) => r.type !== 'ADVISORY');
+  return [...advisory, ...other].slice(0, MAX_REFS).map((r) => ({ type: r.type, url: r.url }));
+}
+
+function uniq(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,165 @@
+import { KIND_MAPPING } from '../core/checks.js';
+import type { Finding, Package, Severity } from '../core/types.js';
+import { matchAffected, type PackageQuery } from './affected.js';
+import { recordSeverity } from './cvss.js';
+import type { OsvCandidate, VulnDb } from './db/index.js';
+import { comparatorFor } from './versions/index.js';
+
+/** The package name as OSV spells it in the package's ecosystem. */
+export function osvName(pkg: Pick<Package, 'type' | 'namespace' | 'name'>): string {
+  if (!pkg.namespace) return pkg.name;
+  switch (pkg.type) {
+    case 'maven':
+      return `${pkg.namespace}:${pkg.name}`;
+    case 'npm':
+    case 'golang':
+    case 'composer':
+      return `${pkg.namespace}/${pkg.name}`;
+    default:
+      return pkg.name;
+  }
+}
+
+/**
+ * How one package is looked up: Debian and Ubuntu advisories name the source package and its version
+ * (a binary rebuilt with +bN still carries the source's fix); Alpine's name the origin.
+ */
+function queryOf(pkg: Package): PackageQuery {
+  const q: PackageQuery = { ecosystem: pkg.ecosystem, name: osvName(pkg), version: pkg.version };
+  if (pkg.type === 'deb' && pkg.source) {
+    q.name = pkg.source.name;
+    q.version = pkg.source.version ?? pkg.version;
+  } else if (pkg.type === 'apk' && pkg.source) {
+    q.name = pkg.source.name;
+  } else if (pkg.type === 'rpm' && pkg.source) {
+    q.sourceName = pkg.source.name;
+  }
+  if (pkg.epoch !== undefined) q.epoch = pkg.epoch;
+  return q;
+}
+
+const SEVERITY_MAP: Record<string, Severity> = {
+  CRITICAL: 'CRITICAL',
+  HIGH: 'HIGH',
+  MEDIUM: 'MEDIUM',
+  LOW: 'LOW',
+  NONE: 'LOW',
+  UNKNOWN: 'UNKNOWN',
+};
+
+/** Prefer the id people search for: CVE, then GHSA, then the distro's or database's own. */
+function idRank(id: string): number {
+  return id.startsWith('CVE-') ? 0 : id.startsWith('GHSA-') ? 1 : 2;
+}
+
+interface Hit {
+  candidate: OsvCandidate;
+  fixed: string[];
+  reason: string;
+  entryIndex: number;
+  ids: Set<string>;
+}
+
+/** Records that share an id or alias describe one vulnerability: report it once per package. */
+function groupByAlias(hits: Hit[]): Hit[][] {
+  const groups: Hit[][] = [];
+  for (const hit of hits) {
+    const joined = groups.filter((g) => g.some((h) => [...h.ids].some((id) => hit.ids.has(id))));
+    const merged = [hit, ...joined.flat()];
+    for (const g of joined) groups.splice(groups.indexOf(g), 1);
+    groups.push(merged);
+  }
+  return groups;
+}
+
+export interface MatchStats {
+  packages: number;
+  queried: number;
+  /** Language packages matched through the OS package that owns their files. */
+  ownedSkipped: number;
+}
+
+/**
+ * Turns an inventory into vulnerability findings (DESIGN.md step 4). Language packages whose files an OS
+ * package installed are matched through the OS package only, so a distro's backported fix raises no false
+ * alarm; the same package found at several paths is reported once per path.
+ */
+export function matchPackages(packages: readonly Package[], db: VulnDb): { findings: Finding[]; stats: MatchStats } {
+  const findings: Finding[] = [];
+  const stats: MatchStats = { packages: packages.length, queried: 0, ownedSkipped: 0 };
+  const cache = new Map<string, Hit[][]>();
+  const mapping = KIND_MAPPING.vulnerability;
+  for (const pkg of packages) {
+    if (pkg.ownedBy) {
+      stats.ownedSkipped++;
+      continue;
+    }
+    const q = queryOf(pkg);
+    const key = `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}`;
+    let groups = cache.get(key);
+    if (!groups) {
+      stats.queried++;
+      const hits: Hit[] = [];
+      const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
+      const seen = new Set<string>();
+      for (const name of names) {
+        for (const c of db.lookup(q.ecosystem, name)) {
+          if (seen.has(c.id)) continue;
+          seen.add(c.id);
+          const m = matchAffected(c.affected, q);
+          if (!m) continue;
+          hits.push({
+            candidate: c,
+            fixed: m.fixed,
+            reason: m.reason,
+            entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
+            ids: new Set([c.id, ...c.aliases, ...c.upstream]),
+          });
+        }
+      }
+      groups = groupByAlias(hits);
+      cache.set(key, groups);
+    }
+    for (const group of groups) {
+      const best = [...group].sort(
+        (a, b) => idRank(a.candidate.id) - idRank(b.candidate.id) || a.candidate.id.localeCompare(b.candidate.id),
+      )[0]!;
+      const c = best.candidate;
+      const sev = recordSeverity(
+        {
+          severity: c.severity,
+          database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
+          affected: c.affected,
+        },
+        best.entryIndex >= 0 ? best.entryIndex : undefined,
+      );
+      // The group's fix: the lowest fixed version any of its records knows.
+      const cmp = comparatorFor(q.ecosystem);
+      const fixed = [...new Set(group.flatMap((h) => h.fixed))].sort((a, b) =>
+        cmp ? cmp.compare(a, b) : a.localeCompare(b),
+      );
+      const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
+      const finding: Finding = {
+        kind: 'vulnerability',
+        id: c.id,
+        aliases,
+        severity: SEVERITY_MAP[sev.severity] ?? 'UNKNOWN',
+        title: c.summary ?? c.id,
+        nist: mapping.nist,
+        pci: mapping.pci,
+        package: osvName(pkg),
+        ecosystem: pkg.ecosystem,
+        installedVersion: pkg.version,
+        purl: pkg.purl,
+        path: pkg.path,
+        reason: best.reason,
+      };
+      if (fixed.length) finding.fixedVersion = fixed[0];
+      if (pkg.source && pkg.source.name !== pkg.name) finding.sourcePackage = pkg.source.name;
+      if (sev.cvss) finding.cvss = { version: sev.cvss.version, vector: sev.cvss.vector, score: sev.cvss.baseScore };
+      if (pkg.layer) finding.layer = pkg.layer;
+      findings.push(finding);
+    }
+  }
+  return { findings, stats };
+}
