@@ -1,14 +1,25 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import { openImage } from '../image/index.js';
+import { type OpenOptions, openImage } from '../image/index.js';
+import { readSbom } from '../inventory/index.js';
 import { ClamdClient, DEFAULT_STREAM_MAX } from '../malware/index.js';
 import { evaluateFailOn, parseSeverity } from '../policy/index.js';
 import { cdxVulnerabilities, toCycloneDx } from '../report/cyclonedx.js';
 import { toScanJson } from '../report/findings-json.js';
 import { findingsTable } from '../report/findings-table.js';
 import { toSarif } from '../report/sarif.js';
-import { parseScanners, scanImage } from '../scan/scan.js';
-import { defaultDbPath, matchPackages, openVulnDb, STALE_AFTER_DAYS, type VulnDb } from '../vuln/index.js';
+import type { ImageInventory } from '../scan/index.js';
+import { parseScanners, type Scanner, type ScanResult, scanImage } from '../scan/scan.js';
+import {
+  applySuppressions,
+  defaultDbPath,
+  loadIgnoreFile,
+  loadVex,
+  matchPackages,
+  openVulnDb,
+  STALE_AFTER_DAYS,
+  type VulnDb,
+} from '../vuln/index.js';
 import { addImageOptions, type ImageFlags, imageOpenOptions } from './image-options.js';
 import { writeOutput } from './output.js';
 import { progressReporter } from './progress.js';
@@ -28,6 +39,8 @@ interface ScanFlags extends ImageFlags {
   clamdConcurrency?: string;
   db?: string;
   failOnStale?: boolean;
+  ignoreFile?: string;
+  vex?: string[];
 }
 
 export function register(program: Command): void {
@@ -53,6 +66,11 @@ export function register(program: Command): void {
     )
     .option('--db <file>', 'vulnerability DB (default: $PALISADE_DB or ~/.cache/palisade/vuln.db)')
     .option('--fail-on-stale', `fail when the vulnerability DB is older than ${STALE_AFTER_DAYS} days`)
+    .option(
+      '--ignore-file <file>',
+      'YAML ignore list: id, package, paths, reason (required), expires (docs/ignore-and-vex.md)',
+    )
+    .option('--vex <files...>', 'OpenVEX or CycloneDX VEX documents; not_affected/fixed statements suppress findings')
     .option('--clamd <address>', 'clamd to scan with: tcp://HOST:PORT or unix:///PATH (env PALISADE_CLAMD)')
     .option(
       '--clamd-stream-max <bytes>',
@@ -85,43 +103,77 @@ export function register(program: Command): void {
         if (flags.failOnStale) staleReason = msg;
       }
     }
+    const ignore = flags.ignoreFile ? await loadIgnoreFile(flags.ignoreFile) : undefined;
+    const vex = flags.vex ? await Promise.all(flags.vex.map((f) => loadVex(f))) : undefined;
     const progress = progressReporter({ quiet: flags.quiet });
-    const openOpts = imageOpenOptions(flags);
-    const image = await openImage(target, { ...openOpts, onProgress: progress.onProgress }).catch((err) => {
-      db?.close();
-      throw err;
-    });
+    let result: ScanResult;
     try {
-      const result = await scanImage(image, {
-        scanners,
-        clamd,
-        clamdStreamMax: streamMax,
-        clamdConcurrency: Number(flags.clamdConcurrency) || 4,
-        ...(db ? { matchVulnerabilities: (inv) => matchPackages(inv.packages, db).findings } : {}),
-        limits: openOpts.limits,
-      });
-      progress.done();
-      const policyVerdict = evaluateFailOn(result.findings, { failOn, ignoreUnfixed: flags.ignoreUnfixed });
-      const verdict = staleReason
-        ? { ...policyVerdict, pass: false, reason: `${staleReason}; ${policyVerdict.reason}` }
-        : policyVerdict;
-      const inv = result.inventory;
-      const out =
-        format === 'json'
-          ? JSON.stringify(toScanJson(inv, result.findings, verdict, warnings), null, 2)
-          : format === 'sarif'
-            ? JSON.stringify(toSarif(result.findings, { target: inv.names[0] ?? inv.target }), null, 2)
-            : format === 'cyclonedx'
-              ? JSON.stringify(toCycloneDx(inv, { vulnerabilities: cdxVulnerabilities(result.findings) }), null, 2)
-              : findingsTable(inv, result.findings, verdict);
-      await writeOutput(out, flags.output);
-      if (!flags.quiet)
-        for (const w of [...warnings, ...inv.warnings]) process.stderr.write(`palisade: warning: ${w}\n`);
-      if (!verdict.pass) process.exitCode = 1;
+      result = await runScan(target, flags, { scanners, clamd, streamMax, db, onProgress: progress.onProgress });
     } finally {
       progress.done();
       db?.close();
-      await image.close();
     }
+    const inv = result.inventory;
+    const byPurl = new Map(inv.packages.map((p) => [p.purl, p]));
+    const applied = applySuppressions(result.findings, byPurl, { ignore, vex }, new Date());
+    warnings.push(...applied.warnings);
+    const findings = applied.kept;
+    const policyVerdict = evaluateFailOn(findings, { failOn, ignoreUnfixed: flags.ignoreUnfixed });
+    const verdict = staleReason
+      ? { ...policyVerdict, pass: false, reason: `${staleReason}; ${policyVerdict.reason}` }
+      : policyVerdict;
+    const suppressed = applied.suppressed.map((s) => ({
+      id: s.finding.id,
+      package: s.finding.package,
+      path: s.finding.path,
+      by: s.by,
+      reason: s.reason,
+      ...(s.justification ? { justification: s.justification } : {}),
+      source: s.source,
+    }));
+    const out =
+      format === 'json'
+        ? JSON.stringify({ ...toScanJson(inv, findings, verdict, warnings), suppressed }, null, 2)
+        : format === 'sarif'
+          ? JSON.stringify(toSarif(findings, { target: inv.names[0] ?? inv.target }), null, 2)
+          : format === 'cyclonedx'
+            ? JSON.stringify(toCycloneDx(inv, { vulnerabilities: cdxVulnerabilities(findings) }), null, 2)
+            : `${findingsTable(inv, findings, verdict)}${suppressed.length ? `\n${suppressed.length} findings suppressed by the ignore file or VEX (listed with --format json)` : ''}`;
+    await writeOutput(out, flags.output);
+    if (!flags.quiet) for (const w of [...warnings, ...inv.warnings]) process.stderr.write(`palisade: warning: ${w}\n`);
+    if (!verdict.pass) process.exitCode = 1;
   });
+}
+
+/** Scans an image, or (target `sbom:FILE`) matches the packages of a CycloneDX/SPDX SBOM without the image. */
+async function runScan(
+  target: string,
+  flags: ScanFlags,
+  ctx: {
+    scanners: Set<Scanner>;
+    clamd?: ClamdClient;
+    streamMax: number;
+    db?: VulnDb;
+    onProgress?: OpenOptions['onProgress'];
+  },
+): Promise<ScanResult> {
+  const match = ctx.db ? (inv: ImageInventory) => matchPackages(inv.packages, ctx.db!).findings : undefined;
+  if (target.startsWith('sbom:')) {
+    const inventory = await readSbom(target.slice('sbom:'.length));
+    return { inventory, findings: match && ctx.scanners.has('vuln') ? match(inventory) : [] };
+  }
+  const openOpts = imageOpenOptions(flags);
+  const image = await openImage(target, { ...openOpts, onProgress: ctx.onProgress });
+  try {
+    return await scanImage(image, {
+      scanners: ctx.scanners,
+      clamd: ctx.clamd,
+      clamdStreamMax: ctx.streamMax,
+      clamdConcurrency: Number(flags.clamdConcurrency) || 4,
+      ...(match ? { matchVulnerabilities: match } : {}),
+      limits: openOpts.limits,
+    });
+  } finally {
+    await image.close();
+  }
 }

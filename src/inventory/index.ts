@@ -24,6 +24,7 @@ export type { Analyzer, AnalyzerResult, FileInput } from './analyzer.js';
 export { InventoryCollector } from './collect.js';
 export { ecosystemOf, purlOf } from './ecosystem.js';
 export { isDistroless } from './os-release.js';
+export { readSbom } from './sbom-input.js';
 
 /** Every analyzer, in one list (STYLE.md §1). Adding a format = one file + one line here. */
 export const analyzers: readonly Analyzer[] = [

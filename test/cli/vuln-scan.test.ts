@@ -170,6 +170,52 @@ describe('palisade scan: Debian backports are matched by source package and sour
   });
 });
 
+describe('palisade scan: SBOM input, ignore files and VEX', () => {
+  it('scanning our CycloneDX SBOM gives the same findings as scanning the image', async () => {
+    const target = `oci:${testImage('npm-app')}/oci:app`;
+    const sbomFile = join(work, 'app.cdx.json');
+    expect((await palisade(['sbom', target, '-q', '-o', sbomFile])).code).toBe(0);
+    const fromImage = (await scan(target, '--db', db)).json!.findings.map((f) => `${f.package} ${f.id}`).sort();
+    const fromSbom = (await scan(`sbom:${sbomFile}`, '--db', db))
+      .json!.findings.map((f) => `${f.package} ${f.id}`)
+      .sort();
+    expect(fromSbom.length).toBeGreaterThan(15);
+    expect(fromSbom).toEqual(fromImage);
+  });
+
+  it('an ignore file and OpenVEX suppress with their reasons; an expired entry warns and stops suppressing', async () => {
+    const target = `oci:${testImage('npm-app')}/oci:app`;
+    const supp = new URL('../fixtures/vuln/suppress/', import.meta.url).pathname;
+    const all = (await scan(target, '--db', db)).json!.findings;
+    const r = await palisade([
+      'scan',
+      target,
+      '--db',
+      db,
+      '--scanners',
+      'vuln',
+      '--format',
+      'json',
+      '--ignore-file',
+      join(supp, 'ignore-npm-app.yaml'),
+      '--vex',
+      join(supp, 'openvex-npm-app.json'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      findings: Finding[];
+      suppressed: { id: string; by: string; reason: string }[];
+      warnings: string[];
+    };
+    expect(out.suppressed.length).toBeGreaterThan(0);
+    expect(out.findings.length + out.suppressed.length).toBe(all.length);
+    for (const s of out.suppressed) expect(s.reason.length).toBeGreaterThan(0);
+    expect(out.suppressed.some((s) => s.by === 'vex')).toBe(true);
+    expect(out.suppressed.some((s) => s.by === 'ignore')).toBe(true);
+    expect(out.warnings.join('\n')).toMatch(/expired/);
+  });
+});
+
 describe('palisade scan: the vulnerability DB', () => {
   it('no DB: exit 2 with the two commands that fix it', async () => {
     const r = await palisade([

@@ -25,7 +25,6 @@ export const schemas = {
       'cyclonedx-1.6/jsf-0.82.schema.json',
     ),
   spdx: () => draft07('spdx-2.3/spdx-schema.json'),
-  openvex: () => draft07('openvex-0.2.0/openvex_json_schema.json'),
   sarif: () => {
     const ajv = new Ajv04({ strict: false, allErrors: true });
     addFormats(ajv as never);
