@@ -112,6 +112,7 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
             candidate: c,
             fixed: m.fixed,
             reason: m.reason,
+            // biome-ignore lint/complexity/useIndexOf: the DB and the evaluator type affected[] entries differently
             entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
             ids: new Set([c.id, ...c.aliases, ...c.upstream]),
           });
