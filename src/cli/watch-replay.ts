@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import { type BaselineConfig, loadBaselineConfig, replay } from '../watch/index.js';
+import type { BaselineConfig } from '../watch/index.js';
 import { getOrCreateWatchCommand } from './watch.js';
 
 interface Options {
@@ -34,7 +34,9 @@ export function register(program: Command): void {
       }
       let baselines: BaselineConfig | undefined;
       if (opts.baselines === true) baselines = {};
-      else if (typeof opts.baselines === 'string') baselines = await loadBaselineConfig(opts.baselines);
+      // The watch stage (DuckDB, the AWS SDK) loads only when a watch command runs.
+      const { loadBaselineConfig, replay } = await import('../watch/index.js');
+      if (typeof opts.baselines === 'string') baselines = await loadBaselineConfig(opts.baselines);
       const matches = await replay({ rules: opts.rules, inputs: opts.input, placeholders, baselines });
       for (const m of matches) process.stdout.write(`${JSON.stringify(m)}\n`);
     });

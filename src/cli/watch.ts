@@ -2,14 +2,6 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { UserInputError } from '../core/errors.js';
 import { renderTable } from '../report/table.js';
-import {
-  detectionSink,
-  loadRuleSet,
-  loadWatchConfig,
-  queryLake,
-  SqliteStateStore,
-  startWatchService,
-} from '../watch/index.js';
 
 /**
  * The `watch` command object, shared with `watch replay` (src/cli/watch-replay.ts): whichever file registers
@@ -27,6 +19,10 @@ export function register(program: Command): void {
     .option('--config <file>', 'watch service configuration (YAML)')
     .action(async (opts: { config?: string }) => {
       if (!opts.config) throw new UserInputError('watch: --config FILE is required');
+      // The watch stage (DuckDB, the AWS SDK) loads only when a watch command runs.
+      const { detectionSink, loadRuleSet, loadWatchConfig, SqliteStateStore, startWatchService } = await import(
+        '../watch/index.js'
+      );
       const config = loadWatchConfig(opts.config);
       const rules = config.rules ? await loadRuleSet(config.rules.paths) : undefined;
       const state = config.rules?.stateFile ? new SqliteStateStore(config.rules.stateFile) : undefined;
@@ -59,6 +55,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--max-rows <n>', 'stop after this many rows', '10000')
     .action(async (sql: string, opts: { lake?: string; config?: string; format: string; maxRows: string }) => {
+      const { loadWatchConfig, queryLake } = await import('../watch/index.js');
       const dir = opts.lake ? resolve(opts.lake) : opts.config ? loadWatchConfig(opts.config).lake?.dir : undefined;
       if (!dir) throw new UserInputError('query: give --lake DIR or a --config with lake.dir');
       const maxRows = Number(opts.maxRows);
