@@ -351,8 +351,9 @@ class EntryBody {
         const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
         const data = all.length > want ? all.subarray(0, want) : all;
         // A small body is often a view into a large decoder chunk: copy it so that whoever keeps the
-        // bytes (an analyzer, the hard-link cache) does not keep the whole chunk alive.
-        resolve(data.buffer.byteLength > data.length ? Buffer.from(data) : data);
+        // bytes (an analyzer, the hard-link cache) does not keep the whole chunk alive. Unpooled, because
+        // Node's pool slab is itself 64 KiB on Node 24.
+        resolve(data.buffer.byteLength > data.length ? copyUnpooled(data) : data);
       };
       const onData = (data: unknown): void => {
         const chunk = data as Buffer;
@@ -397,4 +398,10 @@ class LinkCache {
   get(path: string): { data: Buffer; size: number } | undefined {
     return this.bodies.get(path);
   }
+}
+
+function copyUnpooled(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }
