@@ -21,8 +21,8 @@ export async function run(): Promise<void> {
   for (const [image, file] of [
     ['debian', 'image.docker.tar'],
     ['npm-app', 'image.docker.tar'],
-    ['npm-app', 'image.oci.tar'],
   ] as const) {
+    // (Trivy's --input exits 1 without output on our oci-archive files, so the comparison uses docker-archive.)
     const input = join(images, image, file);
     const ours: { s: number; mb: number; n: number }[] = [];
     const peer: { s: number; mb: number; n: number }[] = [];
