@@ -40,7 +40,7 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
  * this helper writes: there is no internet for freshclam. EICAR and a custom file as hash signatures (.hdb),
  * a custom body signature (.ndb).
  */
-export async function startClamd(opts: { streamMax?: number } = {}): Promise<Clamd> {
+export async function startClamd(opts: { streamMax?: number; maxThreads?: number } = {}): Promise<Clamd> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-clamd-'));
   const db = join(dir, 'db');
   await import('node:fs/promises').then((fs) => fs.mkdir(db));
@@ -61,7 +61,7 @@ export async function startClamd(opts: { streamMax?: number } = {}): Promise<Cla
       `LocalSocket ${sock}`,
       'Foreground yes',
       `StreamMaxLength ${streamMax}`,
-      'MaxThreads 4',
+      `MaxThreads ${opts.maxThreads ?? 4}`,
       `LogFile ${join(dir, 'clamd.log')}`,
       '',
     ].join('\n'),
