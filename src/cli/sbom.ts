@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .command('sbom')
     .summary('list every OS and language package in an image as an SBOM')
     .description(
-      'Reads the image once (nothing is extracted to disk) and writes its packages, with the layer that brought\n' +
+      'Reads the image once (nothing is extracted to disk) and writes its packages, with the layer that brought ' +
         'each one, as CycloneDX 1.6 JSON, SPDX 2.3 JSON, Palisade JSON, or a table.',
     )
     .argument(

@@ -48,12 +48,12 @@ export function register(program: Command): void {
     .command('scan')
     .summary('scan an image for vulnerabilities, malware, secrets and configuration defects')
     .description(
-      'Reads the image once and runs every scanner on the same pass. Each finding carries its NIST SP 800-190\n' +
+      'Reads the image once and runs every scanner on the same pass. Each finding carries its NIST SP 800-190 ' +
         'risk id and PCI DSS v4 requirement ids. Exit 0: ran and passed; 1: the --fail-on policy failed; 2: could not run.',
     )
     .argument(
       '<target>',
-      'docker-archive:PATH | oci:DIR[:TAG] | oci-archive:PATH | dir:PATH | registry:HOST/REPO[:TAG|@DIGEST] | PATH',
+      'docker-archive:PATH | oci:DIR[:TAG] | oci-archive:PATH | dir:PATH | registry:HOST/REPO[:TAG|@DIGEST] | PATH | sbom:FILE (CycloneDX or SPDX JSON)',
     )
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
     .option('-o, --output <file>', 'write to FILE instead of stdout (written atomically)')
