@@ -10,35 +10,14 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FoundPackage } from '../../../src/core/types.js';
 import type { Analyzer } from '../../../src/inventory/analyzer.js';
-import { cargoLockAnalyzer } from '../../../src/inventory/lang/cargo-lock.js';
-import { composerAnalyzer } from '../../../src/inventory/lang/composer.js';
-import { dotnetDepsAnalyzer } from '../../../src/inventory/lang/dotnet-deps.js';
-import { gemfileLockAnalyzer } from '../../../src/inventory/lang/gemfile-lock.js';
-import { goBinaryAnalyzer } from '../../../src/inventory/lang/go-binary.js';
-import { javaArchiveAnalyzer } from '../../../src/inventory/lang/java.js';
+import { analyzers } from '../../../src/inventory/index.js';
 import { npmLockAnalyzer } from '../../../src/inventory/lang/npm-lock.js';
 import { npmPackageJsonAnalyzer } from '../../../src/inventory/lang/npm-package.js';
-import { pnpmLockAnalyzer } from '../../../src/inventory/lang/pnpm-lock.js';
-import { pythonPackageAnalyzer } from '../../../src/inventory/lang/python.js';
-import { rubyGemspecAnalyzer } from '../../../src/inventory/lang/ruby-gemspec.js';
-import { rustBinaryAnalyzer } from '../../../src/inventory/lang/rust-binary.js';
-import { yarnLockAnalyzer } from '../../../src/inventory/lang/yarn-lock.js';
 
-const languageAnalyzers: Analyzer[] = [
-  npmLockAnalyzer,
-  npmPackageJsonAnalyzer,
-  yarnLockAnalyzer,
-  pnpmLockAnalyzer,
-  pythonPackageAnalyzer,
-  goBinaryAnalyzer,
-  rustBinaryAnalyzer,
-  javaArchiveAnalyzer,
-  rubyGemspecAnalyzer,
-  gemfileLockAnalyzer,
-  cargoLockAnalyzer,
-  composerAnalyzer,
-  dotnetDepsAnalyzer,
-];
+/** Every registered analyzer of a language package format (the registry's list, less the OS ones). */
+const languageAnalyzers: Analyzer[] = analyzers.filter(
+  (a) => !['os-release', 'dpkg', 'dpkg-info-list', 'dpkg-status-d-md5sums', 'apk', 'rpm'].includes(a.name),
+);
 
 import { ids, input } from './helpers.js';
 
