@@ -10,24 +10,15 @@
  * a SQLite file written once per batch of 10,000 or 1,000 events (ingest hands over batches; a batch is durable when
  * `process` returns), or once per event (the worst case).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBaselines, SqliteBaselineStore } from '../src/watch/baselines/index.js';
 import { type NormalizedEvent, normalizeEvent } from '../src/watch/normalize/index.js';
+import { prng } from '../test/helpers/prng.js';
 
 const GOAL = 20_000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function zipf(rnd: () => number, n: number): number {
   // Inverse-CDF over precomputable harmonic weights is overkill here: rejection-free approximation via power law.

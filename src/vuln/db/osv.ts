@@ -4,12 +4,9 @@
  * anything else in the record is carried through untouched inside `affected` entries.
  */
 
-export interface OsvEvent {
-  introduced?: string;
-  fixed?: string;
-  last_affected?: string;
-  limit?: string;
-}
+import type { OsvEvent } from '../affected.js';
+
+export type { OsvEvent };
 
 export interface OsvRange {
   type: string;

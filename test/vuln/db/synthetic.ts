@@ -4,6 +4,8 @@
  * deterministically from a seed.
  */
 
+import { prng } from '../../helpers/prng.js';
+
 const ECOSYSTEMS: Array<{ eco: string; weight: number; prefix: string; releases?: string[] }> = [
   { eco: 'npm', weight: 18, prefix: 'GHSA' },
   { eco: 'PyPI', weight: 12, prefix: 'PYSEC' },
@@ -21,18 +23,6 @@ const WORDS = 'lib core http json xml yaml auth crypto parse util net server cli
   ' ',
 );
 
-/** Mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Synthetic {
   id: string;
   [k: string]: unknown;
@@ -49,7 +39,7 @@ export function packageName(eco: string, i: number): string {
 }
 
 export function* syntheticRecords(count: number, seed = 1, packagesPerEcosystem = 20_000): Generator<Synthetic> {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const ver = () => `${Math.floor(r() * 10)}.${Math.floor(r() * 20)}.${Math.floor(r() * 30)}`;
   for (let i = 0; i < count; i++) {

@@ -1,23 +1,13 @@
 /** Deterministic generated event streams with known answers (seeded PRNG, event time only). */
+
 import type { NormalizedEvent } from '../../../src/watch/normalize/index.js';
 import { normalizeEvent } from '../../../src/watch/normalize/index.js';
+import { prng } from '../../helpers/prng.js';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
 export const T0 = Date.parse('2026-03-02T00:00:00Z');
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A CloudTrail record as AWS writes it, normalised the way the watch stage does. */
 export function cloudtrail(t: number, user: string, action: string, extra: Record<string, unknown> = {}) {
@@ -90,3 +80,5 @@ export function mixed(): NormalizedEvent[] {
   extra.push(egressLine(T0 + 11 * DAY + HOUR, 'payments', 'evil.example', 443, 'deny'));
   return merge(routine('alice', 12, 15), routine('bob', 12, 25), extra);
 }
+
+export { prng };
