@@ -11,51 +11,23 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { freePort } from './free-port.js';
+import { testImage } from './test-images.js';
 
 const run = promisify(execFile);
 
 export type TestImageName = 'debian' | 'npm-app';
 export const TEST_IMAGE_TAGS: Record<TestImageName, string> = { debian: 'bookworm', 'npm-app': 'app' };
 
-/** The cache of `scripts/test-images.sh`; fails with a clear message when the images were not built. */
-export function testImagesDir(): string {
-  const dir =
-    process.env.PALISADE_TEST_IMAGES ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'palisade/test-images');
-  for (const name of Object.keys(TEST_IMAGE_TAGS)) {
-    if (!existsSync(join(dir, name, 'oci', 'index.json'))) {
-      throw new Error(
-        `test images missing in ${dir} (no ${name}/oci/index.json): run scripts/test-images.sh (or set PALISADE_TEST_IMAGES)`,
-      );
-    }
-  }
-  return dir;
-}
-
 /** The OCI layout directory and tag of a test image. */
 export function testImageLayout(name: TestImageName): { dir: string; tag: string } {
-  return { dir: join(testImagesDir(), name, 'oci'), tag: TEST_IMAGE_TAGS[name] };
-}
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+  return { dir: join(testImage(name), 'oci'), tag: TEST_IMAGE_TAGS[name] };
 }
 
 export interface StartRegistryOptions {

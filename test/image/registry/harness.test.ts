@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { UnavailableError } from '../../../src/core/errors.js';
 import { openRegistryImage } from '../../../src/image/registry/index.js';
-import { freePort, startRegistry, type TestRegistry, testImagesDir } from '../../helpers/registry.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { testImage } from '../../helpers/test-images.js';
 
 let reg: TestRegistry | undefined;
 afterEach(async () => {
@@ -20,8 +22,8 @@ describe('registry test harness', () => {
     const saved = process.env.PALISADE_TEST_IMAGES;
     process.env.PALISADE_TEST_IMAGES = '/nonexistent/palisade-test-images';
     try {
-      expect(() => testImagesDir()).toThrow(
-        'test images missing in /nonexistent/palisade-test-images (no debian/oci/index.json): run scripts/test-images.sh (or set PALISADE_TEST_IMAGES)',
+      expect(() => testImage('debian')).toThrow(
+        'test image debian missing in /nonexistent/palisade-test-images: run scripts/test-images.sh (or set PALISADE_TEST_IMAGES)',
       );
     } finally {
       if (saved === undefined) delete process.env.PALISADE_TEST_IMAGES;

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countPendingEvents, openStore, pendingEvents, type Store } from '../../../src/store/index.js';
 import { IngestQueue, type SyslogListeners, startSyslog } from '../../../src/watch/ingest/index.js';
-import { freePort } from '../../helpers/postgres.js';
+import { freePort } from '../../helpers/free-port.js';
 import { waitFor } from '../../helpers/receiver.js';
 import { makeTestPki, type TestPki } from '../../helpers/tls.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/postgres.js';
+import { freePort } from '../../helpers/free-port.js';
 import { waitFor } from '../../helpers/receiver.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
