@@ -1,18 +1,21 @@
 /**
  * Egress proxy benchmark: Palisade against Squid, same allowlist, everything on loopback.
  * Figures: plain-HTTP requests/s and p50/p99 latency at concurrency 50, CONNECT download throughput (MB/s),
- * and new tunnels/s. Both proxies run as child processes with an access log file; upstreams and the load
- * generator run in this process, so both proxies face the same conditions.
+ * and new tunnels/s, plus each proxy's CPU time per unit of work (from /proc/<pid>/stat: the figure that other
+ * load on a shared machine does not distort). Both proxies run as child processes with an access log file and
+ * upstream keep-alive; the upstreams run in this process, and the load generator (bench/egress-load.ts) runs as a
+ * separate process per measurement, the same one for both proxies. After a warm-up, figures are measured in
+ * alternating rounds (squid, palisade, squid, ...) and the median of the rounds is reported with its range.
  *
  *   npx tsx -e "import('./bench/egress.ts').then((m) => m.run())"
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import type { DownloadResult, HttpResult, LoadJob, TunnelResult } from './egress-load.js';
 
 const CONCURRENCY = 50;
 const HTTP_SECONDS = 4;
@@ -135,12 +138,15 @@ function squidBinary(): string | null {
 
 async function startSquid(bin: string, dir: string, up: Upstreams): Promise<Proxy> {
   const port = await freePort();
-  // The same allowlist: one name, the three upstream ports, CONNECT and plain HTTP; no caching.
+  // The same allowlist: one name, the three upstream ports, CONNECT and plain HTTP; no caching (every request
+  // goes upstream, as with Palisade); server-side keep-alive is Squid's default, like Palisade's pooled upstream
+  // connections; the access log is written in batches, like Palisade's (Squid's default writes every line).
   const conf = `
 http_port 127.0.0.1:${port}
 pid_filename ${dir}/squid.pid
 cache_log ${dir}/cache.log
 access_log stdio:${dir}/access.log
+buffered_logs on
 coredump_dir ${dir}
 hosts_file ${dir}/hosts
 dns_nameservers 127.0.0.1
@@ -162,137 +168,44 @@ http_access deny all
   return { name: 'squid', port, pid: child.pid!, stop: () => stopChild(child, 'SIGTERM') };
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-/** Keep-alive HTTP clients over raw sockets (a light generator leaves the CPU to the proxies). */
-async function httpLoad(proxyPort: number, upstreamPort: number, seconds: number) {
-  const request = Buffer.from(`GET http://${HOST}:${upstreamPort}/ HTTP/1.1\r\nHost: ${HOST}:${upstreamPort}\r\n\r\n`);
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const worker = () =>
-    new Promise<void>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true });
-      let buf: Buffer = Buffer.alloc(0);
-      let sentAt = 0;
-      const send = (): void => {
-        if (performance.now() >= deadline) {
-          s.destroy();
-          resolve();
-          return;
-        }
-        sentAt = performance.now();
-        s.write(request);
-      };
-      s.on('connect', send);
-      s.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end === -1) return;
-          const head = buf.subarray(0, end).toString('latin1');
-          const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-          if (buf.length < end + 4 + len) return;
-          if (!head.startsWith('HTTP/1.1 200')) errors++;
-          buf = buf.subarray(end + 4 + len);
-          latencies.push(performance.now() - sentAt);
-          send();
-        }
-      });
-      s.on('error', () => {
-        errors++;
-        resolve();
-      });
-      s.on('close', () => resolve());
-    });
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    count: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    errors,
-  };
-}
-
-function openTunnel(proxyPort: number, upstreamPort: number, localAddress?: string): Promise<Socket> {
+/** Runs one job of the load generator in its own process and returns its JSON result. */
+function load<T>(job: LoadJob): Promise<T> {
+  const repo = new URL('..', import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true, localAddress });
-    s.on('error', reject);
-    s.write(`CONNECT ${HOST}:${upstreamPort} HTTP/1.1\r\nHost: ${HOST}:${upstreamPort}\r\n\r\n`);
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      s.off('data', onData);
-      // Removing the listener does not stop the flow: pause, or bytes that arrive before the caller listens are lost.
-      s.pause();
-      if (
-        !buf.subarray(0, 12).toString().startsWith('HTTP/1.1 200') &&
-        !buf.subarray(0, 12).toString().startsWith('HTTP/1.0 200')
-      ) {
-        s.destroy();
-        reject(new Error(`CONNECT refused: ${buf.subarray(0, end).toString().split('\r\n')[0]}`));
-        return;
-      }
-      const rest = buf.subarray(end + 4);
-      if (rest.length) s.unshift(rest);
-      resolve(s);
-    };
-    s.on('data', onData);
-  });
-}
-
-async function download(proxyPort: number, upstreamPort: number): Promise<{ mbps: number; short: number }> {
-  const started = performance.now();
-  const s = await openTunnel(proxyPort, upstreamPort);
-  let got = 0;
-  await new Promise<void>((resolve, reject) => {
-    s.on('data', (c: Buffer) => {
-      got += c.length;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repo, 'bench/egress-load.ts'), JSON.stringify(job)],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
     });
-    s.resume();
-    s.on('end', () => resolve());
-    s.on('error', reject);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+      else resolve(JSON.parse(out) as T);
+    });
   });
-  s.destroy();
-  // Throughput counts what arrived; a tunnel that loses its tail is reported, not hidden.
-  return { mbps: got / 1e6 / ((performance.now() - started) / 1000), short: DOWNLOAD_BYTES - got };
 }
 
-/** Each worker: open a tunnel, one byte there and back, close. Client sources rotate over 127.0.0.x to spread ports. */
-async function tunnelLoad(proxyPort: number, upstreamPort: number, seconds: number) {
-  let done = 0;
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, w) => {
-      while (performance.now() < deadline) {
-        try {
-          const s = await openTunnel(proxyPort, upstreamPort, `127.0.${1 + (w % 50)}.${1 + ((done + w) % 250)}`);
-          await new Promise<void>((resolve, reject) => {
-            s.once('data', () => resolve());
-            s.once('error', reject);
-            s.resume();
-            s.write('x');
-          });
-          s.resetAndDestroy();
-          done++;
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  return { count: done, tps: done / ((performance.now() - started) / 1000), errors };
-}
+const httpLoad = (proxyPort: number, upstreamPort: number, seconds: number) =>
+  load<HttpResult>({ kind: 'http', proxyPort, upstreamPort, host: HOST, seconds, concurrency: CONCURRENCY });
+const download = (proxyPort: number, upstreamPort: number) =>
+  load<DownloadResult>({
+    kind: 'download',
+    proxyPort,
+    upstreamPort,
+    host: HOST,
+    seconds: 0,
+    concurrency: 1,
+    bytes: DOWNLOAD_BYTES,
+  });
+const tunnelLoad = (proxyPort: number, upstreamPort: number, seconds: number) =>
+  load<TunnelResult>({ kind: 'tunnels', proxyPort, upstreamPort, host: HOST, seconds, concurrency: CONCURRENCY });
 
 interface Figures {
   rps: number;
@@ -307,9 +220,13 @@ interface Figures {
   cpuPer1kTunnels: number;
   /** Downloads (one per round) whose tunnel ended before the last byte arrived. */
   short: number;
+  /** "min-max" over the rounds, for throughput figures: how far to trust the median. */
+  range: { rps: string; mbps: string; tps: string };
 }
 
-const ROUNDS = 3;
+const span = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+
+const ROUNDS = 5;
 
 interface Acc {
   rps: number[];
@@ -362,7 +279,11 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       nTun: 0,
     });
   }
-  for (const p of proxies) await httpLoad(p.port, up.http, 1); // warm-up
+  for (const p of proxies) {
+    // Warm-up: JIT, connection pools, DNS caches; not counted.
+    await httpLoad(p.port, up.http, 2);
+    await tunnelLoad(p.port, up.echo, 1);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const p of proxies) {
       const a = acc.get(p.name)!;
@@ -401,6 +322,7 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       cpuPer1kRequests: (a.cpuHttp / a.nHttp) * 1000,
       cpuPerGb: a.cpuGb / a.gb,
       cpuPer1kTunnels: (a.cpuTun / a.nTun) * 1000,
+      range: { rps: span(a.rps), mbps: span(a.mbps), tps: span(a.tps) },
     };
   }
   return out;
@@ -408,11 +330,12 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
 
 function print(name: string, f: Figures): void {
   console.log(
-    `egress ${name.padEnd(8)} http ${f.rps.toFixed(0)} req/s p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms | ` +
-      `connect ${f.mbps.toFixed(0)} MB/s (truncated downloads ${f.short}/${ROUNDS}) | new tunnels ${f.tps.toFixed(0)}/s | errors ${f.errors}`,
+    `egress ${name.padEnd(8)} http ${f.rps.toFixed(0)} req/s (${f.range.rps}) p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms | ` +
+      `connect ${f.mbps.toFixed(0)} MB/s (${f.range.mbps}; truncated downloads ${f.short}/${ROUNDS}) | ` +
+      `new tunnels ${f.tps.toFixed(0)}/s (${f.range.tps}) | errors ${f.errors}`,
   );
   console.log(
-    `egress ${name.padEnd(8)} proxy CPU: ${f.cpuPer1kRequests.toFixed(0)} ms/1k requests, ${f.cpuPerGb.toFixed(0)} ms/GB tunnelled, ` +
+    `egress ${name.padEnd(8)} proxy CPU: ${f.cpuPer1kRequests.toFixed(0)} ms/1k requests (${f.cpuPer1kRequests.toFixed(0)} us/request), ${f.cpuPerGb.toFixed(0)} ms/GB tunnelled, ` +
       `${f.cpuPer1kTunnels.toFixed(0)} ms/1k new tunnels`,
   );
 }
