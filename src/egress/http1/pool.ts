@@ -53,6 +53,8 @@ export class Upstream {
   /** Gives the connection back for reuse (or closes it when the pool is full). */
   release(): void {
     this.user = null;
+    // A slow client may have paused it; a pooled connection must flow so that a close or stray byte is seen.
+    this.socket.resume();
     this.uses++;
     this.pool.put(this);
   }

@@ -245,6 +245,7 @@ class Exchange implements UpstreamUser {
   private resScanner: ChunkedScanner | null = null;
   /** Decode chunked responses for HTTP/1.0 clients. */
   private decode = false;
+  private readonly decoded: Buffer[] = [];
   private keepAlive: boolean;
   private reusable = true;
   private finished = false;
@@ -490,10 +491,11 @@ class Exchange implements UpstreamUser {
       this.entry.line.bytesDown += used;
       done = this.resLeft === 0;
     } else if (framing.kind === 'chunked') {
-      const decoded: Buffer[] = [];
+      const decoded = this.decoded;
+      decoded.length = 0;
       this.resScanner ??= new ChunkedScanner(502, (b, start, end) => {
         this.entry.line.bytesDown += end - start;
-        if (this.decode) decoded.push(b.subarray(start, end));
+        if (this.decode) this.decoded.push(b.subarray(start, end));
       });
       let end: number;
       try {
