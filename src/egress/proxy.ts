@@ -13,6 +13,7 @@ import type { EgressConfig, Limits, Policy } from './config.js';
 import { UpstreamPool } from './http1/pool.js';
 import { ClientConnection, type RelayHost } from './http1/relay.js';
 import {
+  CachingResolver,
   DialError,
   type Dialer,
   PinnedResolver,
@@ -28,6 +29,8 @@ import { parseAuthority, type Target } from './target.js';
 import { TokenVerifier } from './tokens.js';
 
 export { REASON_HEADER } from './answers.js';
+
+const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
 export interface ProxyOptions {
   config: EgressConfig;
@@ -87,7 +90,7 @@ export class EgressProxy implements RelayHost {
 
   constructor(options: ProxyOptions) {
     this.config = options.config;
-    this.baseResolver = options.resolver ?? systemResolver;
+    this.baseResolver = options.resolver ?? new CachingResolver(systemResolver);
     this.resolver = new PinnedResolver(this.config.pins, this.baseResolver);
     this.dialer = options.dialer ?? tcpDialer;
     this.log = options.log ?? nullLog;
@@ -426,7 +429,7 @@ export class EgressProxy implements RelayHost {
     });
     upstream.on('error', () => upstream.destroy());
     upstream.setTimeout(this.config.limits.idleTimeoutMs, () => upstream.destroy());
-    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    client.write(ESTABLISHED);
 
     let first = head;
     if (result.policy.checkSni) {
