@@ -30,6 +30,8 @@ import { TokenVerifier } from './tokens.js';
 
 export { REASON_HEADER } from './answers.js';
 
+const BYTES_UP = 'palisade_egress_bytes_total{direction="up"}';
+const BYTES_DOWN = 'palisade_egress_bytes_total{direction="down"}';
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
 export interface ProxyOptions {
@@ -84,6 +86,7 @@ export class EgressProxy implements RelayHost {
   /** Client connections reading or relaying plain HTTP (tunnels leave this set). */
   private readonly clients = new Set<ClientConnection>();
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly seriesKeys = new Map<string, string>();
   private connections = 0;
   inFlight = 0;
   draining = false;
@@ -280,13 +283,20 @@ export class EgressProxy implements RelayHost {
   finish(entry: Entry): void {
     const line = entry.line;
     line.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
-    this.metrics.inc('palisade_egress_requests_total', {
-      type: line.type,
-      decision: line.decision,
-      reason: line.reason,
-    });
-    if (line.bytesUp) this.metrics.inc('palisade_egress_bytes_total', { direction: 'up' }, line.bytesUp);
-    if (line.bytesDown) this.metrics.inc('palisade_egress_bytes_total', { direction: 'down' }, line.bytesDown);
+    // Series keys by (type, decision, reason): a handful of distinct values, built once each.
+    const id = `${line.type} ${line.decision} ${line.reason}`;
+    let key = this.seriesKeys.get(id);
+    if (key === undefined) {
+      key = this.metrics.key('palisade_egress_requests_total', {
+        type: line.type,
+        decision: line.decision,
+        reason: line.reason,
+      });
+      this.seriesKeys.set(id, key);
+    }
+    this.metrics.add(key);
+    if (line.bytesUp) this.metrics.add(BYTES_UP, line.bytesUp);
+    if (line.bytesDown) this.metrics.add(BYTES_DOWN, line.bytesDown);
     this.log.write(line);
   }
 
