@@ -25,6 +25,8 @@ const HOST = 'bench.test';
 
 interface Upstreams {
   http: number;
+  /** TCP connections the HTTP upstream has accepted so far (shows whether a proxy reuses upstream connections). */
+  httpConnections(): number;
   download: number;
   echo: number;
   close(): void;
@@ -41,6 +43,8 @@ async function startUpstreams(): Promise<Upstreams> {
     res.end(payload);
   });
   http.keepAliveTimeout = 60_000;
+  let httpConnections = 0;
+  http.on('connection', () => httpConnections++);
   const block = Buffer.alloc(1024 * 1024, 'd');
   const download = createServer((s) => {
     s.on('error', () => {});
@@ -61,6 +65,7 @@ async function startUpstreams(): Promise<Upstreams> {
   const [h, d, e] = await Promise.all([listen(http), listen(download), listen(echo)]);
   return {
     http: h,
+    httpConnections: () => httpConnections,
     download: d,
     echo: e,
     close() {
@@ -218,6 +223,8 @@ interface Figures {
   cpuPer1kRequests: number;
   cpuPerGb: number;
   cpuPer1kTunnels: number;
+  /** New upstream TCP connections per 1,000 plain-HTTP requests (0 when the proxy keeps them alive). */
+  upstreamConnsPer1k: number;
   /** Downloads (one per round) whose tunnel ended before the last byte arrived. */
   short: number;
   /** "min-max" over the rounds, for throughput figures: how far to trust the median. */
@@ -238,6 +245,7 @@ interface Acc {
   short: number;
   cpuHttp: number;
   nHttp: number;
+  upstreamConns: number;
   cpuGb: number;
   gb: number;
   cpuTun: number;
@@ -273,6 +281,7 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       short: 0,
       cpuHttp: 0,
       nHttp: 0,
+      upstreamConns: 0,
       cpuGb: 0,
       gb: 0,
       cpuTun: 0,
@@ -288,9 +297,11 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
     for (const p of proxies) {
       const a = acc.get(p.name)!;
       let cpu = cpuMs(p.pid);
+      const conns = up.httpConnections();
       const http = await httpLoad(p.port, up.http, HTTP_SECONDS);
       a.cpuHttp += cpuMs(p.pid) - cpu;
       a.nHttp += http.count;
+      a.upstreamConns += up.httpConnections() - conns;
       a.rps.push(http.rps);
       a.p50.push(http.p50);
       a.p99.push(http.p99);
@@ -320,6 +331,7 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       errors: a.errors,
       short: a.short,
       cpuPer1kRequests: (a.cpuHttp / a.nHttp) * 1000,
+      upstreamConnsPer1k: (a.upstreamConns / a.nHttp) * 1000,
       cpuPerGb: a.cpuGb / a.gb,
       cpuPer1kTunnels: (a.cpuTun / a.nTun) * 1000,
       range: { rps: span(a.rps), mbps: span(a.mbps), tps: span(a.tps) },
@@ -336,7 +348,7 @@ function print(name: string, f: Figures): void {
   );
   console.log(
     `egress ${name.padEnd(8)} proxy CPU: ${f.cpuPer1kRequests.toFixed(0)} ms/1k requests (${f.cpuPer1kRequests.toFixed(0)} us/request), ${f.cpuPerGb.toFixed(0)} ms/GB tunnelled, ` +
-      `${f.cpuPer1kTunnels.toFixed(0)} ms/1k new tunnels`,
+      `${f.cpuPer1kTunnels.toFixed(0)} ms/1k new tunnels | new upstream connections per 1k requests: ${f.upstreamConnsPer1k.toFixed(1)}`,
   );
 }
 
