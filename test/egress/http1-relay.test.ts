@@ -100,7 +100,12 @@ interface Answer {
  * Sends raw bytes on one connection and reads everything until the proxy closes it, then splits the bytes into
  * responses (an independent, minimal reader: Content-Length, chunked, or until close; no body for HEAD/204/304).
  */
-function exchange(port: number, data: string | Buffer, methods: string[]): Promise<{ answers: Answer[]; raw: Buffer }> {
+function exchange(
+  port: number,
+  data: string | Buffer,
+  methods: string[],
+  halfClose = false,
+): Promise<{ answers: Answer[]; raw: Buffer }> {
   return new Promise((resolve, reject) => {
     const s: Socket = connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
@@ -112,7 +117,8 @@ function exchange(port: number, data: string | Buffer, methods: string[]): Promi
       const raw = Buffer.concat(chunks);
       resolve({ answers: split(raw, methods), raw });
     });
-    s.write(data);
+    if (halfClose) s.end(data);
+    else s.write(data);
   });
 }
 
@@ -242,6 +248,28 @@ describe('http1 relay: framing', () => {
     expect(zero.answers[0]!.headers['transfer-encoding']).toBeUndefined();
     expect(zero.answers[0]!.headers.connection).toBe('close');
     expect(zero.answers[0]!.body.equals(body(50_000, 'chunked'))).toBe(true);
+  });
+
+  it('a client that half-closes after its requests still gets every answer', async () => {
+    const p = await proxyFor([origin.port]);
+    const post = `POST http://origin.test:${origin.port}/echo HTTP/1.1\r\nHost: origin.test\r\nContent-Length: 5\r\n\r\nhello`;
+    const { answers } = await exchange(p.port, get('/bytes/300') + post, ['GET', 'POST'], true);
+    expect(answers.map((a) => [a.status, a.body.length])).toEqual([
+      [200, 300],
+      [200, 5],
+    ]);
+    expect(answers[1]!.body.toString()).toBe('hello');
+  });
+
+  it('a request body cut by the client closing is never completed upstream', async () => {
+    const p = await proxyFor([origin.port]);
+    const before = origin.seen.length;
+    const post = `POST http://origin.test:${origin.port}/echo HTTP/1.1\r\nHost: origin.test\r\nContent-Length: 50\r\n\r\nonly-part`;
+    const { answers } = await exchange(p.port, post, ['POST'], true);
+    expect(answers).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(origin.seen.length - before).toBeLessThanOrEqual(1); // the head may arrive; the origin never answers it
+    expect(p.log.access.at(-1)).toMatchObject({ status: 499 });
   });
 
   it('upstream connections are reused across requests and clients', async () => {

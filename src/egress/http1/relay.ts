@@ -165,6 +165,8 @@ export class ClientConnection {
         throw new HeadError(431, 'headers_too_large', `request head over ${max} bytes`);
       }
       if (end === -1) {
+        // No more bytes will come after a FIN: an incomplete head is dropped.
+        if (this.clientEnded) this.socket.destroy();
         this.scanned = Math.max(0, buf.length - 3);
         return;
       }
@@ -210,7 +212,8 @@ export class ClientConnection {
   exchangeDone(keepAlive: boolean): void {
     this.exchange = null;
     if (this.closed) return;
-    if (!keepAlive || this.clientEnded || this.host.draining) {
+    // A client that half-closed still gets answers to the requests it sent before its FIN.
+    if (!keepAlive || this.host.draining || (this.clientEnded && this.buf === null)) {
       this.socket.off('data', this.onData);
       this.socket.end(() => this.socket.destroy());
       return;
@@ -286,6 +289,7 @@ class Exchange implements UpstreamUser {
       return;
     }
     if (this.framing.kind === 'length') this.bodyLeft = this.framing.length;
+    if (this.framing.kind === 'none') this.requestDone = true;
     const { target } = parsed;
     this.entry.line.host = target.host;
     this.entry.line.port = target.port;
@@ -348,6 +352,11 @@ class Exchange implements UpstreamUser {
       }
     }
     s.uncork();
+    // The client half-closed before its whole body arrived: it can never be completed.
+    if (this.conn.clientEnded && !this.requestDone) {
+      this.abort();
+      return;
+    }
     this.socket.resume();
   }
 
@@ -387,6 +396,7 @@ class Exchange implements UpstreamUser {
 
   clientEnded(): void {
     // The client half-closed: fine once its request is complete; a cut body can never be completed.
+    // Before the upstream is ready, send() checks once the buffered bytes are used.
     if (!this.requestDone && this.up !== null) this.abort();
   }
 
@@ -453,7 +463,7 @@ class Exchange implements UpstreamUser {
       this.keepAlive = false;
       this.reusable = false;
     }
-    if (this.host.draining || this.conn.clientEnded) this.keepAlive = false;
+    if (this.host.draining) this.keepAlive = false;
     let text = `HTTP/1.1${head.statusLine.slice(8)}\r\n${forwardHeaders(head, REWRITTEN, connection)}`;
     const length = header(head, 'content-length');
     if (length !== undefined) text += `Content-Length: ${length}\r\n`;
