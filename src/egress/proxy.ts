@@ -366,7 +366,7 @@ export class EgressProxy implements RelayHost {
         this.finish(entry);
       }
     });
-    client.setTimeout(this.config.limits.idleTimeoutMs, () => client.destroy());
+    // The idle timeout set when the connection was accepted (relay.ts) keeps running for the tunnel.
     const refuse = (status: number, decision: Decision): void => {
       entry.decide(decision);
       entry.line.status = status;
@@ -459,7 +459,18 @@ export class EgressProxy implements RelayHost {
       }
     }
     if (first.length > 0) upstream.write(first);
-    client.pipe(upstream);
+    // Client to upstream: plain forwarding with backpressure (what pipe() does, without its bookkeeping).
+    const resumeClient = (): void => {
+      client.resume();
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', resumeClient);
+      }
+    });
+    client.once('end', () => upstream.end());
+    client.resume();
     for (const chunk of early) client.write(chunk);
     const resume = (): void => {
       upstream.resume();
