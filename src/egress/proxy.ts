@@ -396,8 +396,14 @@ export class EgressProxy implements RelayHost {
     const pool = this.buffers;
     let toClient: ((buf: Buffer, n: number) => boolean) | null = null;
     const early: Buffer[] = [];
+    // The socket always holds one buffer for its next read; it goes back to the pool when the socket closes,
+    // or every new tunnel would allocate (and the collector later free) a fresh 64 KiB.
+    let held: Buffer | null = null;
     const onread = {
-      buffer: pool.get,
+      buffer: (): Buffer => {
+        held = pool.get();
+        return held;
+      },
       callback: (n: number, buf: Uint8Array): boolean => {
         if (toClient) return toClient(buf as Buffer, n);
         early.push(Buffer.from(buf.subarray(0, n)));
@@ -434,6 +440,8 @@ export class EgressProxy implements RelayHost {
     });
     upstream.once('close', () => {
       upstreamClosed = true;
+      if (held !== null) pool.release(held);
+      held = null;
       if (!client.destroyed) client.end(() => client.destroy());
       done();
     });

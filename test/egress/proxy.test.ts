@@ -129,6 +129,25 @@ describe('egress proxy: allowed traffic arrives intact', () => {
   });
 });
 
+describe('egress proxy: tunnel read buffers', () => {
+  it('pooled read buffers are never shared: short-lived and concurrent tunnels each get their own bytes back', async () => {
+    const p = await proxyWith({ allow: [{ host: 'api.test', ports: [tcp.port] }] }, { 'api.test': loop() });
+    for (let i = 0; i < 40; i++) {
+      const t = await connectVia(p.port, `api.test:${tcp.port}`);
+      const data = body(1000 + i, `short-${i}`);
+      expect((await echo(t.socket, data)).equals(data)).toBe(true);
+      t.socket.destroy();
+    }
+    const tunnels = await Promise.all(Array.from({ length: 20 }, () => connectVia(p.port, `api.test:${tcp.port}`)));
+    const sent = tunnels.map((_, i) => body(300_000, `concurrent-${i}`));
+    const got = await Promise.all(tunnels.map((t, i) => echo(t.socket, sent[i]!)));
+    for (let i = 0; i < tunnels.length; i++) {
+      expect(got[i]!.equals(sent[i]!), `tunnel ${i}`).toBe(true);
+      tunnels[i]!.socket.destroy();
+    }
+  });
+});
+
 describe('egress proxy: denials carry a machine-readable reason', () => {
   const cases: Array<{ name: string; kind: 'http' | 'connect'; target: string; reason: string; status: number }> = [
     {
