@@ -213,6 +213,8 @@ const tunnelLoad = (proxyPort: number, upstreamPort: number, seconds: number) =>
   load<TunnelResult>({ kind: 'tunnels', proxyPort, upstreamPort, host: HOST, seconds, concurrency: CONCURRENCY });
 
 interface Figures {
+  /** Per-round values, in round order (for ratios paired by round). */
+  rounds: { rps: number[]; p50: number[]; p99: number[]; mbps: number[]; tps: number[] };
   rps: number;
   p50: number;
   p99: number;
@@ -323,6 +325,7 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
   const out: Record<string, Figures> = {};
   for (const [name, a] of acc) {
     out[name] = {
+      rounds: { rps: a.rps, p50: a.p50, p99: a.p99, mbps: a.mbps, tps: a.tps },
       rps: median(a.rps),
       p50: median(a.p50),
       p99: median(a.p99),
@@ -371,6 +374,14 @@ export async function run(): Promise<void> {
         `egress ratio palisade/squid: http req/s ${(p.rps / s.rps).toFixed(2)}x, p50 latency ${(s.p50 / p.p50).toFixed(2)}x better, ` +
           `p99 latency ${(s.p99 / p.p99).toFixed(2)}x better, connect MB/s ${(p.mbps / s.mbps).toFixed(2)}x, ` +
           `new tunnels/s ${(p.tps / s.tps).toFixed(2)}x`,
+      );
+      // Paired by round: each round runs the two proxies back to back, so a per-round ratio cancels most of the
+      // drift in the machine's other load; the median of those ratios is the steadier comparison.
+      const paired = (k: keyof Figures['rounds'], higherBetter: boolean): string =>
+        median(p.rounds[k].map((v, i) => (higherBetter ? v / s.rounds[k][i]! : s.rounds[k][i]! / v))).toFixed(2);
+      console.log(
+        `egress ratio paired by round (median): http req/s ${paired('rps', true)}x, p50 ${paired('p50', false)}x, ` +
+          `p99 ${paired('p99', false)}x, connect MB/s ${paired('mbps', true)}x, new tunnels/s ${paired('tps', true)}x`,
       );
       console.log(
         `egress ratio CPU efficiency squid/palisade (higher = Palisade cheaper): requests ${(s.cpuPer1kRequests / p.cpuPer1kRequests).toFixed(2)}x, ` +
