@@ -336,6 +336,38 @@ describe('http1 relay: misbehaving origins', () => {
     await closeServer(o.server);
   });
 
+  it('a reused connection the origin closes unanswered: GET is sent again on a fresh one, POST is not', async () => {
+    // Each connection answers its first request and drops the second unanswered, as a server closing an idle
+    // connection just as a request arrives.
+    let connections = 0;
+    const server = createNetServer((s) => {
+      connections++;
+      let requests = 0;
+      let buf = '';
+      s.on('error', () => {});
+      s.on('data', (c: Buffer) => {
+        buf += c.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          if (++requests === 1) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+          else s.destroy();
+        }
+      });
+    });
+    const port = await listenOn(server);
+    const p = await proxyFor([port]);
+    const req = (method: string) =>
+      `${method} http://origin.test:${port}/ HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n`;
+    expect((await exchange(p.port, req('GET'), ['GET'])).answers[0]!.status).toBe(200);
+    expect((await exchange(p.port, req('GET'), ['GET'])).answers[0]!.body.toString()).toBe('ok');
+    expect(connections).toBe(2);
+    const post = await exchange(p.port, req('POST'), ['POST']);
+    expect(post.answers[0]!.status).toBe(502);
+    expect(post.answers[0]!.headers['x-palisade-reason']).toBe('upstream_error');
+    expect(connections).toBe(2);
+    await closeServer(server);
+  });
+
   it('a close-delimited response is relayed whole and then the client connection is closed', async () => {
     const data = body(30_000, 'close');
     const o = await rawOrigin(`HTTP/1.1 200 OK\r\nX-Kind: close\r\n\r\n${data.toString('latin1')}`, true);

@@ -61,6 +61,8 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 /** Pipelined bytes held while a request is in progress; beyond this the client is paused. */
 const MAX_BUFFERED = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** Methods that may be sent again when a reused connection turns out closed (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 function forwardHeaders(h: RequestHead | ResponseHead, skip: ReadonlySet<string>, connection: string[]): string {
   let out = '';
@@ -538,9 +540,10 @@ class Exchange implements UpstreamUser {
     const up = this.up;
     this.up = null;
     if (this.res === null) {
-      // A pooled connection the server had already closed: send again on a fresh one, if nothing can repeat.
+      // A pooled connection the server had already closed: send again on a fresh one, once, and only a request
+      // without a body whose method is idempotent (a repeat cannot do harm).
       const stale = up !== null && up.uses > 0 && !up.timedOut && this.resBuf === null;
-      if (stale && !this.retried && this.framing.kind === 'none') {
+      if (stale && !this.retried && this.framing.kind === 'none' && IDEMPOTENT.has(this.head.method)) {
         this.retried = true;
         void this.send(true);
         return;
