@@ -1,18 +1,21 @@
 /**
  * Egress proxy benchmark: Palisade against Squid, same allowlist, everything on loopback.
  * Figures: plain-HTTP requests/s and p50/p99 latency at concurrency 50, CONNECT download throughput (MB/s),
- * and new tunnels/s. Both proxies run as child processes with an access log file; upstreams and the load
- * generator run in this process, so both proxies face the same conditions.
+ * and new tunnels/s, plus each proxy's CPU time per unit of work (from /proc/<pid>/stat: the figure that other
+ * load on a shared machine does not distort). Both proxies run as child processes with an access log file and
+ * upstream keep-alive; the upstreams run in this process, and the load generator (bench/egress-load.ts) runs as a
+ * separate process per measurement, the same one for both proxies. After a warm-up, figures are measured in
+ * alternating rounds (squid, palisade, squid, ...) and the median of the rounds is reported with its range.
  *
  *   npx tsx -e "import('./bench/egress.ts').then((m) => m.run())"
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import type { DownloadResult, HttpResult, LoadJob, TunnelResult } from './egress-load.js';
 
 const CONCURRENCY = 50;
 const HTTP_SECONDS = 4;
@@ -22,6 +25,8 @@ const HOST = 'bench.test';
 
 interface Upstreams {
   http: number;
+  /** TCP connections the HTTP upstream has accepted so far (shows whether a proxy reuses upstream connections). */
+  httpConnections(): number;
   download: number;
   echo: number;
   close(): void;
@@ -38,6 +43,8 @@ async function startUpstreams(): Promise<Upstreams> {
     res.end(payload);
   });
   http.keepAliveTimeout = 60_000;
+  let httpConnections = 0;
+  http.on('connection', () => httpConnections++);
   const block = Buffer.alloc(1024 * 1024, 'd');
   const download = createServer((s) => {
     s.on('error', () => {});
@@ -58,6 +65,7 @@ async function startUpstreams(): Promise<Upstreams> {
   const [h, d, e] = await Promise.all([listen(http), listen(download), listen(echo)]);
   return {
     http: h,
+    httpConnections: () => httpConnections,
     download: d,
     echo: e,
     close() {
@@ -135,12 +143,15 @@ function squidBinary(): string | null {
 
 async function startSquid(bin: string, dir: string, up: Upstreams): Promise<Proxy> {
   const port = await freePort();
-  // The same allowlist: one name, the three upstream ports, CONNECT and plain HTTP; no caching.
+  // The same allowlist: one name, the three upstream ports, CONNECT and plain HTTP; no caching (every request
+  // goes upstream, as with Palisade); server-side keep-alive is Squid's default, like Palisade's pooled upstream
+  // connections; the access log is written in batches, like Palisade's (Squid's default writes every line).
   const conf = `
 http_port 127.0.0.1:${port}
 pid_filename ${dir}/squid.pid
 cache_log ${dir}/cache.log
 access_log stdio:${dir}/access.log
+buffered_logs on
 coredump_dir ${dir}
 hosts_file ${dir}/hosts
 dns_nameservers 127.0.0.1
@@ -162,139 +173,48 @@ http_access deny all
   return { name: 'squid', port, pid: child.pid!, stop: () => stopChild(child, 'SIGTERM') };
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-/** Keep-alive HTTP clients over raw sockets (a light generator leaves the CPU to the proxies). */
-async function httpLoad(proxyPort: number, upstreamPort: number, seconds: number) {
-  const request = Buffer.from(`GET http://${HOST}:${upstreamPort}/ HTTP/1.1\r\nHost: ${HOST}:${upstreamPort}\r\n\r\n`);
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const worker = () =>
-    new Promise<void>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true });
-      let buf: Buffer = Buffer.alloc(0);
-      let sentAt = 0;
-      const send = (): void => {
-        if (performance.now() >= deadline) {
-          s.destroy();
-          resolve();
-          return;
-        }
-        sentAt = performance.now();
-        s.write(request);
-      };
-      s.on('connect', send);
-      s.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end === -1) return;
-          const head = buf.subarray(0, end).toString('latin1');
-          const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-          if (buf.length < end + 4 + len) return;
-          if (!head.startsWith('HTTP/1.1 200')) errors++;
-          buf = buf.subarray(end + 4 + len);
-          latencies.push(performance.now() - sentAt);
-          send();
-        }
-      });
-      s.on('error', () => {
-        errors++;
-        resolve();
-      });
-      s.on('close', () => resolve());
-    });
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    count: latencies.length,
-    rps: latencies.length / elapsed,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    errors,
-  };
-}
-
-function openTunnel(proxyPort: number, upstreamPort: number, localAddress?: string): Promise<Socket> {
+/** Runs one job of the load generator in its own process and returns its JSON result. */
+function load<T>(job: LoadJob): Promise<T> {
+  const repo = new URL('..', import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port: proxyPort, noDelay: true, localAddress });
-    s.on('error', reject);
-    s.write(`CONNECT ${HOST}:${upstreamPort} HTTP/1.1\r\nHost: ${HOST}:${upstreamPort}\r\n\r\n`);
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      s.off('data', onData);
-      // Removing the listener does not stop the flow: pause, or bytes that arrive before the caller listens are lost.
-      s.pause();
-      if (
-        !buf.subarray(0, 12).toString().startsWith('HTTP/1.1 200') &&
-        !buf.subarray(0, 12).toString().startsWith('HTTP/1.0 200')
-      ) {
-        s.destroy();
-        reject(new Error(`CONNECT refused: ${buf.subarray(0, end).toString().split('\r\n')[0]}`));
-        return;
-      }
-      const rest = buf.subarray(end + 4);
-      if (rest.length) s.unshift(rest);
-      resolve(s);
-    };
-    s.on('data', onData);
-  });
-}
-
-async function download(proxyPort: number, upstreamPort: number): Promise<{ mbps: number; short: number }> {
-  const started = performance.now();
-  const s = await openTunnel(proxyPort, upstreamPort);
-  let got = 0;
-  await new Promise<void>((resolve, reject) => {
-    s.on('data', (c: Buffer) => {
-      got += c.length;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repo, 'bench/egress-load.ts'), JSON.stringify(job)],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
     });
-    s.resume();
-    s.on('end', () => resolve());
-    s.on('error', reject);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+      else resolve(JSON.parse(out) as T);
+    });
   });
-  s.destroy();
-  // Throughput counts what arrived; a tunnel that loses its tail is reported, not hidden.
-  return { mbps: got / 1e6 / ((performance.now() - started) / 1000), short: DOWNLOAD_BYTES - got };
 }
 
-/** Each worker: open a tunnel, one byte there and back, close. Client sources rotate over 127.0.0.x to spread ports. */
-async function tunnelLoad(proxyPort: number, upstreamPort: number, seconds: number) {
-  let done = 0;
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, w) => {
-      while (performance.now() < deadline) {
-        try {
-          const s = await openTunnel(proxyPort, upstreamPort, `127.0.${1 + (w % 50)}.${1 + ((done + w) % 250)}`);
-          await new Promise<void>((resolve, reject) => {
-            s.once('data', () => resolve());
-            s.once('error', reject);
-            s.resume();
-            s.write('x');
-          });
-          s.resetAndDestroy();
-          done++;
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  return { count: done, tps: done / ((performance.now() - started) / 1000), errors };
-}
+const httpLoad = (proxyPort: number, upstreamPort: number, seconds: number) =>
+  load<HttpResult>({ kind: 'http', proxyPort, upstreamPort, host: HOST, seconds, concurrency: CONCURRENCY });
+const download = (proxyPort: number, upstreamPort: number) =>
+  load<DownloadResult>({
+    kind: 'download',
+    proxyPort,
+    upstreamPort,
+    host: HOST,
+    seconds: 0,
+    concurrency: 1,
+    bytes: DOWNLOAD_BYTES,
+  });
+const tunnelLoad = (proxyPort: number, upstreamPort: number, seconds: number) =>
+  load<TunnelResult>({ kind: 'tunnels', proxyPort, upstreamPort, host: HOST, seconds, concurrency: CONCURRENCY });
 
 interface Figures {
+  /** Per-round values, in round order (for ratios paired by round). */
+  rounds: { rps: number[]; p50: number[]; p99: number[]; mbps: number[]; tps: number[] };
   rps: number;
   p50: number;
   p99: number;
@@ -305,11 +225,17 @@ interface Figures {
   cpuPer1kRequests: number;
   cpuPerGb: number;
   cpuPer1kTunnels: number;
+  /** New upstream TCP connections per 1,000 plain-HTTP requests (0 when the proxy keeps them alive). */
+  upstreamConnsPer1k: number;
   /** Downloads (one per round) whose tunnel ended before the last byte arrived. */
   short: number;
+  /** "min-max" over the rounds, for throughput figures: how far to trust the median. */
+  range: { rps: string; mbps: string; tps: string };
 }
 
-const ROUNDS = 3;
+const span = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+
+const ROUNDS = 5;
 
 interface Acc {
   rps: number[];
@@ -321,6 +247,7 @@ interface Acc {
   short: number;
   cpuHttp: number;
   nHttp: number;
+  upstreamConns: number;
   cpuGb: number;
   gb: number;
   cpuTun: number;
@@ -356,20 +283,27 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       short: 0,
       cpuHttp: 0,
       nHttp: 0,
+      upstreamConns: 0,
       cpuGb: 0,
       gb: 0,
       cpuTun: 0,
       nTun: 0,
     });
   }
-  for (const p of proxies) await httpLoad(p.port, up.http, 1); // warm-up
+  for (const p of proxies) {
+    // Warm-up: JIT, connection pools, DNS caches; not counted.
+    await httpLoad(p.port, up.http, 2);
+    await tunnelLoad(p.port, up.echo, 1);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const p of proxies) {
       const a = acc.get(p.name)!;
       let cpu = cpuMs(p.pid);
+      const conns = up.httpConnections();
       const http = await httpLoad(p.port, up.http, HTTP_SECONDS);
       a.cpuHttp += cpuMs(p.pid) - cpu;
       a.nHttp += http.count;
+      a.upstreamConns += up.httpConnections() - conns;
       a.rps.push(http.rps);
       a.p50.push(http.p50);
       a.p99.push(http.p99);
@@ -391,6 +325,7 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
   const out: Record<string, Figures> = {};
   for (const [name, a] of acc) {
     out[name] = {
+      rounds: { rps: a.rps, p50: a.p50, p99: a.p99, mbps: a.mbps, tps: a.tps },
       rps: median(a.rps),
       p50: median(a.p50),
       p99: median(a.p99),
@@ -399,8 +334,10 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
       errors: a.errors,
       short: a.short,
       cpuPer1kRequests: (a.cpuHttp / a.nHttp) * 1000,
+      upstreamConnsPer1k: (a.upstreamConns / a.nHttp) * 1000,
       cpuPerGb: a.cpuGb / a.gb,
       cpuPer1kTunnels: (a.cpuTun / a.nTun) * 1000,
+      range: { rps: span(a.rps), mbps: span(a.mbps), tps: span(a.tps) },
     };
   }
   return out;
@@ -408,12 +345,13 @@ async function measureAll(proxies: Proxy[], up: Upstreams): Promise<Record<strin
 
 function print(name: string, f: Figures): void {
   console.log(
-    `egress ${name.padEnd(8)} http ${f.rps.toFixed(0)} req/s p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms | ` +
-      `connect ${f.mbps.toFixed(0)} MB/s (truncated downloads ${f.short}/${ROUNDS}) | new tunnels ${f.tps.toFixed(0)}/s | errors ${f.errors}`,
+    `egress ${name.padEnd(8)} http ${f.rps.toFixed(0)} req/s (${f.range.rps}) p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms | ` +
+      `connect ${f.mbps.toFixed(0)} MB/s (${f.range.mbps}; truncated downloads ${f.short}/${ROUNDS}) | ` +
+      `new tunnels ${f.tps.toFixed(0)}/s (${f.range.tps}) | errors ${f.errors}`,
   );
   console.log(
-    `egress ${name.padEnd(8)} proxy CPU: ${f.cpuPer1kRequests.toFixed(0)} ms/1k requests, ${f.cpuPerGb.toFixed(0)} ms/GB tunnelled, ` +
-      `${f.cpuPer1kTunnels.toFixed(0)} ms/1k new tunnels`,
+    `egress ${name.padEnd(8)} proxy CPU: ${f.cpuPer1kRequests.toFixed(0)} ms/1k requests (${f.cpuPer1kRequests.toFixed(0)} us/request), ${f.cpuPerGb.toFixed(0)} ms/GB tunnelled, ` +
+      `${f.cpuPer1kTunnels.toFixed(0)} ms/1k new tunnels | new upstream connections per 1k requests: ${f.upstreamConnsPer1k.toFixed(1)}`,
   );
 }
 
@@ -436,6 +374,14 @@ export async function run(): Promise<void> {
         `egress ratio palisade/squid: http req/s ${(p.rps / s.rps).toFixed(2)}x, p50 latency ${(s.p50 / p.p50).toFixed(2)}x better, ` +
           `p99 latency ${(s.p99 / p.p99).toFixed(2)}x better, connect MB/s ${(p.mbps / s.mbps).toFixed(2)}x, ` +
           `new tunnels/s ${(p.tps / s.tps).toFixed(2)}x`,
+      );
+      // Paired by round: each round runs the two proxies back to back, so a per-round ratio cancels most of the
+      // drift in the machine's other load; the median of those ratios is the steadier comparison.
+      const paired = (k: keyof Figures['rounds'], higherBetter: boolean): string =>
+        median(p.rounds[k].map((v, i) => (higherBetter ? v / s.rounds[k][i]! : s.rounds[k][i]! / v))).toFixed(2);
+      console.log(
+        `egress ratio paired by round (median): http req/s ${paired('rps', true)}x, p50 ${paired('p50', false)}x, ` +
+          `p99 ${paired('p99', false)}x, connect MB/s ${paired('mbps', true)}x, new tunnels/s ${paired('tps', true)}x`,
       );
       console.log(
         `egress ratio CPU efficiency squid/palisade (higher = Palisade cheaper): requests ${(s.cpuPer1kRequests / p.cpuPer1kRequests).toFixed(2)}x, ` +

@@ -11,7 +11,15 @@ export {
   quickStartConfig,
   type RawConfig,
 } from './config.js';
-export { type Dialer, guardAddress, PinnedResolver, type Resolver, systemResolver, tcpDialer } from './net.js';
+export {
+  CachingResolver,
+  type Dialer,
+  guardAddress,
+  PinnedResolver,
+  type Resolver,
+  systemResolver,
+  tcpDialer,
+} from './net.js';
 export { type AccessLogEntry, type EventLogEntry, type LogSink, openLog } from './observe.js';
 export { type Decision, decideTarget } from './policy.js';
 export { EgressProxy, type ProxyOptions, REASON_HEADER } from './proxy.js';

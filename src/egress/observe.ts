@@ -90,9 +90,17 @@ export class Metrics {
   }
 
   inc(name: string, labels: Record<string, string>, by = 1): void {
-    const key = `${name}{${Object.entries(labels)
+    this.add(this.key(name, labels), by);
+  }
+
+  /** The series key for a name and labels; callers on a hot path compute it once per label set. */
+  key(name: string, labels: Record<string, string>): string {
+    return `${name}{${Object.entries(labels)
       .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
       .join(',')}}`;
+  }
+
+  add(key: string, by = 1): void {
     this.counters.set(key, (this.counters.get(key) ?? 0) + by);
   }
 

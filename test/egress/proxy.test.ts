@@ -15,6 +15,7 @@ import {
   TableResolver,
   type TestProxy,
   viaProxy,
+  waitFor,
 } from './helpers.js';
 
 let http: Awaited<ReturnType<typeof startHttpUpstream>>;
@@ -126,6 +127,25 @@ describe('egress proxy: allowed traffic arrives intact', () => {
     const data = body(2 * 1024 * 1024, 'tunnel');
     expect((await echo(t.socket, data)).equals(data)).toBe(true);
     t.socket.destroy();
+  });
+});
+
+describe('egress proxy: tunnel read buffers', () => {
+  it('pooled read buffers are never shared: short-lived and concurrent tunnels each get their own bytes back', async () => {
+    const p = await proxyWith({ allow: [{ host: 'api.test', ports: [tcp.port] }] }, { 'api.test': loop() });
+    for (let i = 0; i < 40; i++) {
+      const t = await connectVia(p.port, `api.test:${tcp.port}`);
+      const data = body(1000 + i, `short-${i}`);
+      expect((await echo(t.socket, data)).equals(data)).toBe(true);
+      t.socket.destroy();
+    }
+    const tunnels = await Promise.all(Array.from({ length: 20 }, () => connectVia(p.port, `api.test:${tcp.port}`)));
+    const sent = tunnels.map((_, i) => body(300_000, `concurrent-${i}`));
+    const got = await Promise.all(tunnels.map((t, i) => echo(t.socket, sent[i]!)));
+    for (let i = 0; i < tunnels.length; i++) {
+      expect(got[i]!.equals(sent[i]!), `tunnel ${i}`).toBe(true);
+      tunnels[i]!.socket.destroy();
+    }
   });
 });
 
@@ -412,21 +432,24 @@ describe('egress proxy: SNI check against domain fronting', () => {
     });
     const port = await listenOn(upstream);
     const p = await proxyWith({ checkSni: true, allow: [{ host: 'api.test', ports: [port] }] }, { 'api.test': loop() });
-    const attempt = async (servername: string) => {
+    // Waits on conditions rather than fixed sleeps, so a loaded machine cannot turn the timing into a failure.
+    const attempt = async (servername: string, expectCut: boolean) => {
       const t = await connectVia(p.port, `api.test:${port}`);
       expect(t.status).toBe(200);
       const tls = tlsConnect({ socket: t.socket, servername });
       tls.on('error', () => {});
-      await new Promise((r) => setTimeout(r, 200));
-      const closed = t.socket.destroyed || t.socket.readableEnded;
+      const closed = () => t.socket.destroyed || t.socket.readableEnded;
+      if (expectCut) await waitFor(closed, 5000, 'the proxy to cut the tunnel');
+      else await waitFor(() => received.length > 0, 5000, 'the ClientHello to reach upstream');
+      const result = closed();
       tls.destroy();
-      return closed;
+      return result;
     };
-    expect(await attempt('front.test')).toBe(true);
+    expect(await attempt('front.test', true)).toBe(true);
     expect(received).toHaveLength(0);
-    expect(await attempt('api.test')).toBe(false);
+    expect(await attempt('api.test', false)).toBe(false);
     expect(readSni(Buffer.concat(received))).toEqual({ kind: 'name', name: 'api.test' });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => p.log.access.length === 2, 5000, 'both tunnels to be logged');
     expect(p.log.access.map((l) => l.reason)).toEqual(['sni_mismatch', 'host_allowed']);
     expect(p.log.access[0]!.decision).toBe('deny');
     upstream.close();
