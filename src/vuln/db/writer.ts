@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
-import { checkMeta, checkSqliteHeader, DDL, FORMAT, SCHEMA_VERSION } from './schema.js';
+import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
 export type PutResult = 'inserted' | 'replaced' | 'unchanged' | 'withdrawn';
 
@@ -39,39 +39,51 @@ export async function durableRename(tmp: string, target: string): Promise<void> 
   }
 }
 
+/** Where a stored record stands, for the upsert decision. */
+interface Stored {
+  rowid: number;
+  modified: string;
+}
+
 /**
  * Writes a new DB generation: the current DB (if any) is copied to a temp file beside the
  * target, records are upserted there in one transaction, and `commit()` renames it over the
  * target. Until then the old DB is untouched, so an interrupted import leaves it usable.
+ *
+ * A new DB is filled in bulk mode: no index exists yet (stored ids are tracked in memory), and
+ * `affected` rows wait in a temp table, to be written sorted by package and indexed once at
+ * commit. The first record that must change or delete a row already written ends bulk mode early.
  */
 export class DbWriter {
   private readonly stmt;
   private closed = false;
+  /** Bulk mode's record ids (null once the indexes exist). */
+  private bulk: Map<string, Stored> | null;
+  private insertAffected: Database.Statement;
 
   private constructor(
     private readonly db: Database.Database,
     readonly target: string,
     readonly tmp: string,
+    bulk: boolean,
   ) {
+    this.bulk = bulk ? new Map() : null;
+    if (bulk)
+      db.exec(
+        'CREATE TEMP TABLE affected_load (record INTEGER, eco_base TEXT, name TEXT, ecosystem TEXT, head TEXT, entries TEXT)',
+      );
+    this.insertAffected = db.prepare(
+      `INSERT INTO ${bulk ? 'temp.affected_load' : 'main.affected'} (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
     this.stmt = {
-      find: db.prepare<[string], { rowid: number; modified: string }>(
-        'SELECT rowid, modified FROM records WHERE id = ?',
-      ),
-      insert: db.prepare(
-        `INSERT INTO records (id, modified, published, summary, aliases, upstream, severity, db_severity, refs, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      update: db.prepare(
-        `UPDATE records SET modified = ?, published = ?, summary = ?, aliases = ?, upstream = ?, severity = ?,
-         db_severity = ?, refs = ?, origin = ? WHERE rowid = ?`,
-      ),
+      find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
+      insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
+      update: db.prepare('UPDATE records SET modified = ?, refs = ? WHERE rowid = ?'),
       deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
       deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
       deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE record = ? AND ecosystem = ? AND name = ?'),
+      updateHead: db.prepare('UPDATE affected SET head = ? WHERE record = ?'),
       deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
-      insertAffected: db.prepare(
-        'INSERT INTO affected (record, eco_base, name, ecosystem, entries) VALUES (?, ?, ?, ?, ?)',
-      ),
       insertAlias: db.prepare('INSERT INTO aliases (alias, record) VALUES (?, ?)'),
       setMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -107,17 +119,18 @@ export class DbWriter {
         }
       } else {
         db = new Database(tmp);
-        db.exec(DDL);
+        db.exec(TABLES);
       }
-      // The temp file is private until the rename: no journal, no fsync per transaction. (Failure
-      // means deleting the temp file, never a rollback.) better-sqlite3's defensive mode refuses
-      // journal_mode=OFF, so it is lifted for this one pragma.
+      // The temp file is private until the rename: no journal, no fsync per transaction, no lock
+      // traffic. (Failure means deleting the temp file, never a rollback.) better-sqlite3's
+      // defensive mode refuses journal_mode=OFF, so it is lifted for this one pragma.
       db.unsafeMode(true);
       db.pragma('journal_mode = OFF');
       db.unsafeMode(false);
       db.pragma('synchronous = OFF');
+      db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('cache_size = -65536');
-      const w = new DbWriter(db, target, tmp);
+      const w = new DbWriter(db, target, tmp, !existing);
       w.setMeta('format', FORMAT);
       w.setMeta('schema_version', String(SCHEMA_VERSION));
       w.setMeta('complete', '0');
@@ -139,6 +152,24 @@ export class DbWriter {
     return row?.value;
   }
 
+  private find(id: string): Stored | undefined {
+    return this.bulk ? this.bulk.get(id) : this.stmt.find.get(id);
+  }
+
+  /** Ends bulk mode: the waiting `affected` rows go in sorted by package, then every index is built. */
+  private endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = null;
+    this.db.exec(`INSERT INTO main.affected (record, eco_base, name, ecosystem, head, entries)
+      SELECT record, eco_base, name, ecosystem, head, entries FROM temp.affected_load
+      ORDER BY eco_base, name, ecosystem, record`);
+    this.db.exec('DROP TABLE temp.affected_load');
+    this.db.exec(INDEXES);
+    this.insertAffected = this.db.prepare(
+      'INSERT INTO main.affected (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
   /**
    * Upserts one checked record: a newer `modified` replaces the stored one, an older or equal one
    * is ignored (imports are idempotent); a withdrawn record removes what it withdraws.
@@ -147,9 +178,10 @@ export class DbWriter {
    */
   put(rec: OsvRecord, origin: string, mergeAffected = false): PutResult {
     const modified = new Date(rec.modified).toISOString();
-    const existing = this.stmt.find.get(rec.id);
+    const existing = this.find(rec.id);
     if (rec.withdrawn !== undefined && rec.withdrawn !== null) {
       if (existing && existing.modified <= modified) {
+        this.endBulk();
         this.stmt.deleteAffected.run(existing.rowid);
         this.stmt.deleteAliases.run(existing.rowid);
         this.stmt.deleteRecord.run(existing.rowid);
@@ -162,44 +194,40 @@ export class DbWriter {
     const groups = groupAffected(rec.affected ?? []);
     const aliases = uniq(rec.aliases ?? []);
     const upstream = uniq(rec.upstream ?? []);
-    const dbSeverity = rec.database_specific?.severity;
-    const cols = [
-      modified,
-      rec.published ? new Date(rec.published).toISOString() : null,
-      summaryOf(rec),
-      JSON.stringify(aliases),
-      JSON.stringify(upstream),
-      JSON.stringify(rec.severity ?? []),
-      typeof dbSeverity === 'string' ? dbSeverity : null,
-      JSON.stringify(minimalRefs(rec.references ?? [])),
-      origin,
-    ] as const;
+    const head = headOf(rec, modified, aliases, upstream, origin);
+    const refs = JSON.stringify(minimalRefs(rec.references ?? []));
 
     let rowid: number;
     if (existing) {
+      this.endBulk();
       rowid = existing.rowid;
-      this.stmt.update.run(...cols, rowid);
+      this.stmt.update.run(modified, refs, rowid);
       this.stmt.deleteAliases.run(rowid);
-      if (mergeAffected) for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
-      else this.stmt.deleteAffected.run(rowid);
+      if (mergeAffected) {
+        for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
+        this.stmt.updateHead.run(head, rowid);
+      } else this.stmt.deleteAffected.run(rowid);
     } else {
-      rowid = Number(this.stmt.insert.run(rec.id, ...cols).lastInsertRowid);
+      rowid = Number(this.stmt.insert.run(rec.id, modified, refs).lastInsertRowid);
+      this.bulk?.set(rec.id, { rowid, modified });
     }
     for (const g of groups)
-      this.stmt.insertAffected.run(
+      this.insertAffected.run(
         rowid,
         ecosystemBaseKey(g.ecosystem),
         g.name,
         g.ecosystem,
+        head,
         JSON.stringify(g.entries),
       );
     for (const a of uniq([...aliases, ...upstream])) if (a !== rec.id) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';
   }
 
-  /** Finishes the generation: statistics, the completion mark, then the atomic rename. */
+  /** Finishes the generation: indexes, statistics, the completion mark, then the atomic rename. */
   async commit(): Promise<void> {
     const db = this.db;
+    this.endBulk();
     db.exec('DELETE FROM ecosystems');
     db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
              SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
@@ -209,6 +237,8 @@ export class DbWriter {
     this.setMeta('updated_at', new Date().toISOString());
     this.setMeta('complete', '1');
     db.exec('COMMIT');
+    // Statistics from a sample of each index are enough for the planner and cost milliseconds.
+    db.pragma('analysis_limit = 400');
     db.exec('ANALYZE');
     const { freelist_count: free } = db.prepare('PRAGMA freelist_count').get() as { freelist_count: number };
     const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number };
@@ -235,6 +265,26 @@ export class DbWriter {
     }
     await rm(this.tmp, { force: true });
   }
+}
+
+/**
+ * The record's own fields as a lookup returns them (`OsvCandidate` minus `affected`), as JSON:
+ * written once per record and parsed once per lookup.
+ */
+function headOf(rec: OsvRecord, modified: string, aliases: string[], upstream: string[], origin: string): string {
+  const dbSeverity = rec.database_specific?.severity;
+  const summary = summaryOf(rec);
+  return JSON.stringify({
+    id: rec.id,
+    modified,
+    published: rec.published ? new Date(rec.published).toISOString() : undefined,
+    summary: summary ?? undefined,
+    aliases,
+    upstream,
+    severity: rec.severity ?? [],
+    databaseSeverity: typeof dbSeverity === 'string' && dbSeverity ? dbSeverity : undefined,
+    origin,
+  });
 }
 
 /** Temp files a killed import or update left beside the DB more than a day ago (younger ones may be in use). */
