@@ -12,8 +12,7 @@ export const FORMAT = 'palisade-vulndb';
  * only on demand). One row per (record, ecosystem, package) in `affected`, holding everything a
  * lookup returns: `head`, the record's own fields as JSON (the same text in each of its rows), and
  * `entries`, that package's raw `affected[]` entries as JSON, which the matcher evaluates itself.
- * A lookup reads `affected` alone, and a bulk import writes its rows sorted by package, so the
- * rows of one package share a page or two.
+ * A lookup reads `affected` alone: one index probe and the package's rows, no join.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
  * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
  * both "this release" and "any release" lookups.

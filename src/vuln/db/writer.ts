@@ -50,16 +50,20 @@ interface Stored {
  * target, records are upserted there in one transaction, and `commit()` renames it over the
  * target. Until then the old DB is untouched, so an interrupted import leaves it usable.
  *
- * A new DB is filled in bulk mode: no index exists yet (stored ids are tracked in memory), and
- * `affected` rows wait in a temp table, to be written sorted by package and indexed once at
- * commit. The first record that must change or delete a row already written ends bulk mode early.
+ * A new DB is filled in bulk mode: no index exists yet (stored ids are tracked in memory) and
+ * each index is built once at commit, by sorting, instead of growing row by row. The first record
+ * that must change or delete a row already written ends bulk mode early.
  */
 export class DbWriter {
   private readonly stmt;
   private closed = false;
   /** Bulk mode's record ids (null once the indexes exist). */
   private bulk: Map<string, Stored> | null;
-  private insertAffected: Database.Statement;
+  /**
+   * Per-ecosystem counts kept while every row is an insert (bulk mode to the end); otherwise
+   * null, and commit computes them from the tables.
+   */
+  private stats: Map<string, { records: number; newest: string }> | null;
 
   private constructor(
     private readonly db: Database.Database,
@@ -68,14 +72,11 @@ export class DbWriter {
     bulk: boolean,
   ) {
     this.bulk = bulk ? new Map() : null;
-    if (bulk)
-      db.exec(
-        'CREATE TEMP TABLE affected_load (record INTEGER, eco_base TEXT, name TEXT, ecosystem TEXT, head TEXT, entries TEXT)',
-      );
-    this.insertAffected = db.prepare(
-      `INSERT INTO ${bulk ? 'temp.affected_load' : 'main.affected'} (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)`,
-    );
+    this.stats = bulk ? new Map() : null;
     this.stmt = {
+      insertAffected: db.prepare(
+        'INSERT INTO affected (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
       insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
       update: db.prepare('UPDATE records SET modified = ?, refs = ? WHERE rowid = ?'),
@@ -156,18 +157,11 @@ export class DbWriter {
     return this.bulk ? this.bulk.get(id) : this.stmt.find.get(id);
   }
 
-  /** Ends bulk mode: the waiting `affected` rows go in sorted by package, then every index is built. */
+  /** Ends bulk mode: every index is built, from rows already in place. */
   private endBulk(): void {
     if (!this.bulk) return;
     this.bulk = null;
-    this.db.exec(`INSERT INTO main.affected (record, eco_base, name, ecosystem, head, entries)
-      SELECT record, eco_base, name, ecosystem, head, entries FROM temp.affected_load
-      ORDER BY eco_base, name, ecosystem, record`);
-    this.db.exec('DROP TABLE temp.affected_load');
     this.db.exec(INDEXES);
-    this.insertAffected = this.db.prepare(
-      'INSERT INTO main.affected (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)',
-    );
   }
 
   /**
@@ -182,6 +176,7 @@ export class DbWriter {
     if (rec.withdrawn !== undefined && rec.withdrawn !== null) {
       if (existing && existing.modified <= modified) {
         this.endBulk();
+        this.stats = null;
         this.stmt.deleteAffected.run(existing.rowid);
         this.stmt.deleteAliases.run(existing.rowid);
         this.stmt.deleteRecord.run(existing.rowid);
@@ -211,8 +206,20 @@ export class DbWriter {
       rowid = Number(this.stmt.insert.run(rec.id, modified, refs).lastInsertRowid);
       this.bulk?.set(rec.id, { rowid, modified });
     }
+    if (this.stats) {
+      if (existing) this.stats = null;
+      else
+        for (const eco of new Set(groups.map((g) => g.ecosystem))) {
+          const e = this.stats.get(eco);
+          if (!e) this.stats.set(eco, { records: 1, newest: modified });
+          else {
+            e.records++;
+            if (modified > e.newest) e.newest = modified;
+          }
+        }
+    }
     for (const g of groups)
-      this.insertAffected.run(
+      this.stmt.insertAffected.run(
         rowid,
         ecosystemBaseKey(g.ecosystem),
         g.name,
@@ -229,9 +236,13 @@ export class DbWriter {
     const db = this.db;
     this.endBulk();
     db.exec('DELETE FROM ecosystems');
-    db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
-             SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
-             FROM affected a JOIN records r ON r.rowid = a.record GROUP BY a.ecosystem`);
+    if (this.stats) {
+      const add = db.prepare('INSERT INTO ecosystems (ecosystem, records, newest_modified) VALUES (?, ?, ?)');
+      for (const [eco, e] of this.stats) add.run(eco, e.records, e.newest);
+    } else
+      db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
+               SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
+               FROM affected a JOIN records r ON r.rowid = a.record GROUP BY a.ecosystem`);
     const total = (db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n;
     this.setMeta('records', String(total));
     this.setMeta('updated_at', new Date().toISOString());
