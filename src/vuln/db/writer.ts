@@ -4,14 +4,11 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
-import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
+import type { OsvRecord } from './osv.js';
+import { type PreparedRecord, prepareRecord } from './rows.js';
 import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
 export type PutResult = 'inserted' | 'replaced' | 'unchanged' | 'withdrawn';
-
-/** References kept per record: the advisory links first; the full list lives upstream. */
-const MAX_REFS = 5;
-const MAX_SUMMARY = 300;
 
 /** A temp file beside `target`, so the final rename stays on one file system (atomic). */
 export function tempPathFor(target: string): string {
@@ -171,9 +168,14 @@ export class DbWriter {
    * Alpine's secdb are split over several files that each hold part of one advisory).
    */
   put(rec: OsvRecord, origin: string, mergeAffected = false): PutResult {
-    const modified = new Date(rec.modified).toISOString();
+    return this.putPrepared(prepareRecord(rec, origin), mergeAffected);
+  }
+
+  /** `put` for a record already prepared (possibly on another thread). */
+  putPrepared(rec: PreparedRecord, mergeAffected = false): PutResult {
+    const { modified, groups, head, refs } = rec;
     const existing = this.find(rec.id);
-    if (rec.withdrawn !== undefined && rec.withdrawn !== null) {
+    if (rec.withdrawn) {
       if (existing && existing.modified <= modified) {
         this.endBulk();
         this.stats = null;
@@ -185,12 +187,6 @@ export class DbWriter {
     }
     if (existing && (existing.modified > modified || (existing.modified === modified && !mergeAffected)))
       return 'unchanged';
-
-    const groups = groupAffected(rec.affected ?? []);
-    const aliases = uniq(rec.aliases ?? []);
-    const upstream = uniq(rec.upstream ?? []);
-    const head = headOf(rec, modified, aliases, upstream, origin);
-    const refs = JSON.stringify(minimalRefs(rec.references ?? []));
 
     let rowid: number;
     if (existing) {
@@ -218,16 +214,8 @@ export class DbWriter {
           }
         }
     }
-    for (const g of groups)
-      this.stmt.insertAffected.run(
-        rowid,
-        ecosystemBaseKey(g.ecosystem),
-        g.name,
-        g.ecosystem,
-        head,
-        JSON.stringify(g.entries),
-      );
-    for (const a of uniq([...aliases, ...upstream])) if (a !== rec.id) this.stmt.insertAlias.run(a, rowid);
+    for (const g of groups) this.stmt.insertAffected.run(rowid, g.ecoBase, g.name, g.ecosystem, head, g.entries);
+    for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';
   }
 
@@ -278,26 +266,6 @@ export class DbWriter {
   }
 }
 
-/**
- * The record's own fields as a lookup returns them (`OsvCandidate` minus `affected`), as JSON:
- * written once per record and parsed once per lookup.
- */
-function headOf(rec: OsvRecord, modified: string, aliases: string[], upstream: string[], origin: string): string {
-  const dbSeverity = rec.database_specific?.severity;
-  const summary = summaryOf(rec);
-  return JSON.stringify({
-    id: rec.id,
-    modified,
-    published: rec.published ? new Date(rec.published).toISOString() : undefined,
-    summary: summary ?? undefined,
-    aliases,
-    upstream,
-    severity: rec.severity ?? [],
-    databaseSeverity: typeof dbSeverity === 'string' && dbSeverity ? dbSeverity : undefined,
-    origin,
-  });
-}
-
 /** Temp files a killed import or update left beside the DB more than a day ago (younger ones may be in use). */
 const STALE_TEMP_MS = 24 * 3600 * 1000;
 
@@ -310,45 +278,4 @@ async function removeStaleTemps(target: string): Promise<void> {
     const st = await stat(path).catch(() => null);
     if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
   }
-}
-
-interface Group {
-  ecosystem: string;
-  name: string;
-  entries: OsvAffected[];
-}
-
-/** One group per (ecosystem, package name key); entries without a package (GIT-only) are not indexed. */
-function groupAffected(affected: readonly OsvAffected[]): Group[] {
-  const out = new Map<string, Group>();
-  for (const a of affected) {
-    if (!a.package) continue;
-    const ecosystem = a.package.ecosystem;
-    const name = nameKey(ecosystem, a.package.name);
-    const key = `${ecosystem}\0${name}`;
-    let g = out.get(key);
-    if (!g) {
-      g = { ecosystem, name, entries: [] };
-      out.set(key, g);
-    }
-    g.entries.push(a);
-  }
-  return [...out.values()];
-}
-
-function summaryOf(rec: OsvRecord): string | null {
-  const text = rec.summary?.trim() || rec.details?.trim().split('\n')[0]?.trim();
-  if (!text) return null;
-  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
-}
-
-function minimalRefs(refs: readonly OsvReference[]): OsvReference[] {
-  const ok = refs.filter((r) => r && typeof r.url === 'string' && typeof r.type === 'string');
-  const advisory = ok.filter((r) => r.type === 'ADVISORY');
-  const other = ok.filter((r) => r.type !== 'ADVISORY');
-  return [...advisory, ...other].slice(0, MAX_REFS).map((r) => ({ type: r.type, url: r.url }));
-}
-
-function uniq(xs: readonly string[]): string[] {
-  return [...new Set(xs)];
 }
