@@ -67,6 +67,28 @@ function isStar(e: Event): boolean {
 }
 
 /**
+ * Parsed versions per comparator, by text: advisories repeat the same version strings across
+ * records and releases, and parsing costs far more than a map lookup. Bounded (emptied when full);
+ * parsed values are only ever compared, never changed.
+ */
+const parsedVersions = new WeakMap<Comparator, Map<string, unknown>>();
+const MAX_PARSED = 100_000;
+
+function parseVersion(cmp: Comparator, version: string): unknown {
+  let memo = parsedVersions.get(cmp);
+  if (!memo) {
+    memo = new Map();
+    parsedVersions.set(cmp, memo);
+  }
+  const hit = memo.get(version);
+  if (hit !== undefined) return hit;
+  const parsed = cmp.parse(version);
+  if (memo.size >= MAX_PARSED) memo.clear();
+  memo.set(version, parsed);
+  return parsed;
+}
+
+/**
  * Sorted, parsed events per range object and comparator: a record is walked many times.
  * Records are treated as immutable once handed to us.
  */
@@ -85,7 +107,7 @@ function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
     const e = raw && typeof raw === 'object' ? eventOf(raw as OsvEvent) : null;
     if (!e) continue;
     const end = (e.kind === 'introduced' && e.version === '0') || (e.kind === 'limit' && e.version === '*');
-    const parsed = end ? null : cmp.parse(e.version);
+    const parsed = end ? null : parseVersion(cmp, e.version);
     if (end || parsed !== null) out.push({ kind: e.kind, version: e.version, parsed });
   }
   out.sort((x, y) => {
@@ -158,7 +180,7 @@ function inVersionList(version: string, installed: unknown, affected: OsvAffecte
     if (typeof v !== 'string') continue;
     if (v === version) return true;
     if (installed !== null) {
-      const p = cmp.parse(v);
+      const p = parseVersion(cmp, v);
       if (p !== null && cmp.compareParsed(installed, p) === 0) return true;
     }
   }
@@ -271,10 +293,26 @@ export function matchAffected(affected: readonly OsvAffected[], query: PackageQu
       ? null
       : { entries: listed, fixed: [], reason: `version ${version || '(unknown)'} is listed as affected` };
   }
-  const entries = affected.filter((a) => packageMatches(a, query) && isAffected(version, a, cmp));
-  if (entries.length === 0) return null;
+  // What isAffected and fixedVersions say for each entry, in one walk, parsing the version once.
+  // Ranges first: an entry they cover needs no look at its (often long) version list.
+  const installed = version === '' ? null : parseVersion(cmp, version);
+  const entries: OsvAffected[] = [];
   const fixed = new Set<string>();
-  for (const a of entries) for (const f of fixedVersions(version, a, cmp)) fixed.add(f);
+  for (const a of affected) {
+    if (!packageMatches(a, query)) continue;
+    let hit = version === '';
+    if (installed !== null) {
+      for (const range of rangesToCheck(a)) {
+        const events = sortedEvents(range, cmp);
+        const w = walk(installed, events, cmp);
+        if (!w) continue;
+        hit = true;
+        if (w.closedBy >= 0 && events[w.closedBy]!.kind === 'fixed') fixed.add(events[w.closedBy]!.version);
+      }
+    }
+    if (hit || inVersionList(version, installed, a, cmp)) entries.push(a);
+  }
+  if (entries.length === 0) return null;
   const fixedList = [...fixed].sort((a, b) => cmp.compare(a, b));
   const what = version === '' ? 'version unknown' : `${cmp.name} version ${version}`;
   return {

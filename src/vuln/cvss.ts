@@ -46,9 +46,25 @@ export function severityFromScore(score: number, version: CvssVersion): Severity
   return 'CRITICAL';
 }
 
+/**
+ * Scores already computed, by vector text: advisories repeat a few hundred distinct vectors, and
+ * scoring one costs far more than a lookup. Bounded; the scores are frozen, as they are shared.
+ */
+const scored = new Map<string, Readonly<CvssScore> | null>();
+const MAX_SCORED = 10_000;
+
 /** Parses and scores one vector; null when it is not a complete, valid CVSS vector. */
-export function parseCvss(vector: string): CvssScore | null {
+export function parseCvss(vector: string): Readonly<CvssScore> | null {
   if (typeof vector !== 'string' || vector.length === 0 || vector.length > MAX_VECTOR_LENGTH) return null;
+  const hit = scored.get(vector);
+  if (hit !== undefined) return hit;
+  const s = score(vector);
+  if (scored.size >= MAX_SCORED) scored.clear();
+  scored.set(vector, s ? Object.freeze(s) : null);
+  return s;
+}
+
+function score(vector: string): CvssScore | null {
   const text = vector.trim();
   const prefix = /^CVSS:(\d\.\d)\//.exec(text);
   const version = (prefix ? prefix[1] : '2.0') as CvssVersion;

@@ -60,16 +60,54 @@ interface Hit {
   ids: Set<string>;
 }
 
-/** Records that share an id or alias describe one vulnerability: report it once per package. */
+/**
+ * Records that share an id or alias describe one vulnerability: report it once per package.
+ * Union-find over the ids (linear; a popular package can have hundreds of hits). Groups come in
+ * the order of their first hit, hits in their own order.
+ */
 function groupByAlias(hits: Hit[]): Hit[][] {
-  const groups: Hit[][] = [];
-  for (const hit of hits) {
-    const joined = groups.filter((g) => g.some((h) => [...h.ids].some((id) => hit.ids.has(id))));
-    const merged = [hit, ...joined.flat()];
-    for (const g of joined) groups.splice(groups.indexOf(g), 1);
-    groups.push(merged);
+  const parent = hits.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const owner = new Map<string, number>();
+  for (const [i, hit] of hits.entries()) {
+    for (const id of hit.ids) {
+      const j = owner.get(id);
+      if (j === undefined) owner.set(id, i);
+      else {
+        const a = root(i);
+        const b = root(j);
+        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+      }
+    }
   }
-  return groups;
+  const groups = new Map<number, Hit[]>();
+  for (const [i, hit] of hits.entries()) {
+    const r = root(i);
+    const g = groups.get(r);
+    if (g) g.push(hit);
+    else groups.set(r, [hit]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Hits per query, kept per DB handle: a handle reads one immutable file (imports swap in a new
+ * file), so a later scan with the same handle reuses them; closing the handle ends its use, and
+ * the entry goes with the handle. Bounded: emptied when full.
+ */
+const hitsByDb = new WeakMap<VulnDb, Map<string, Hit[][]>>();
+const MAX_CACHED_QUERIES = 50_000;
+
+/** Distinct fixed versions, lowest first (each hit's own list is already sorted this way). */
+function lowestFirst(versions: string[], ecosystem: string): string[] {
+  const cmp = comparatorFor(ecosystem);
+  return [...new Set(versions)].sort((a, b) => (cmp ? cmp.compare(a, b) : a.localeCompare(b)));
 }
 
 export interface MatchStats {
@@ -87,8 +125,13 @@ export interface MatchStats {
 export function matchPackages(packages: readonly Package[], db: VulnDb): { findings: Finding[]; stats: MatchStats } {
   const findings: Finding[] = [];
   const stats: MatchStats = { packages: packages.length, queried: 0, ownedSkipped: 0 };
-  const cache = new Map<string, Hit[][]>();
+  let cache = hitsByDb.get(db);
+  if (!cache) {
+    cache = new Map();
+    hitsByDb.set(db, cache);
+  }
   const mapping = KIND_MAPPING.vulnerability;
+  const queried = new Set<string>();
   for (const pkg of packages) {
     if (pkg.ownedBy) {
       stats.ownedSkipped++;
@@ -96,9 +139,12 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     }
     const q = queryOf(pkg);
     const key = `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}`;
+    if (!queried.has(key)) {
+      queried.add(key);
+      stats.queried++;
+    }
     let groups = cache.get(key);
     if (!groups) {
-      stats.queried++;
       const hits: Hit[] = [];
       const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
       const seen = new Set<string>();
@@ -119,6 +165,7 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
         }
       }
       groups = groupByAlias(hits);
+      if (cache.size >= MAX_CACHED_QUERIES) cache.clear();
       cache.set(key, groups);
     }
     for (const group of groups) {
@@ -135,10 +182,13 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
         best.entryIndex >= 0 ? best.entryIndex : undefined,
       );
       // The group's fix: the lowest fixed version any of its records knows.
-      const cmp = comparatorFor(q.ecosystem);
-      const fixed = [...new Set(group.flatMap((h) => h.fixed))].sort((a, b) =>
-        cmp ? cmp.compare(a, b) : a.localeCompare(b),
-      );
+      const fixed =
+        group.length === 1
+          ? best.fixed
+          : lowestFirst(
+              group.flatMap((h) => h.fixed),
+              q.ecosystem,
+            );
       const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
       const finding: Finding = {
         kind: 'vulnerability',

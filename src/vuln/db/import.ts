@@ -1,9 +1,8 @@
+import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { looksLikeSecdb, SecdbConverter } from './alpine-secdb.js';
+import { type DecodeEvent, Decoder, decodeInWorker } from './decode.js';
 import { DEFAULT_LIMITS, type Doc, documents, type Limits } from './inputs.js';
-import { convertNodejsWg, looksLikeNodejsWg } from './nodejs-wg.js';
-import { checkOsv, looksLikeOsv } from './osv.js';
-import { DbWriter, type PutResult } from './writer.js';
+import { DbWriter } from './writer.js';
 
 /** What an import did, for the end-of-run report. Skipped records are never silent: each has a warning. */
 export interface ImportReport {
@@ -30,6 +29,24 @@ export interface ImportOptions {
   limits?: Limits;
   /** Called for every warning as it happens (the CLI prints them). */
   onWarning?: (message: string) => void;
+  /**
+   * Decode on a worker thread (true) or on this one (false). By default a worker is used for a
+   * directory or more than THREAD_BYTES of files; it costs a start-up that small inputs do not repay.
+   */
+  thread?: boolean;
+}
+
+const THREAD_BYTES = 8 * 1024 * 1024;
+
+async function worthAThread(inputs: readonly string[]): Promise<boolean> {
+  let bytes = 0;
+  for (const input of inputs) {
+    const st = await stat(input).catch(() => null);
+    if (!st) return false; // reported by documents(), on this thread
+    if (st.isDirectory()) return true;
+    bytes += st.size;
+  }
+  return bytes >= THREAD_BYTES;
 }
 
 const KEPT_WARNINGS = 1000;
@@ -64,8 +81,16 @@ export async function importInputs(
   const writer = await DbWriter.open(target, { fresh: opts.fresh });
   const ingest = new Ingest(writer, opts.onWarning);
   try {
-    await ingest.all(documents(inputs, opts.limits ?? DEFAULT_LIMITS));
-    ingest.finish();
+    const limits = opts.limits ?? DEFAULT_LIMITS;
+    if (opts.thread ?? (await worthAThread(inputs))) {
+      // Reading, inflating, parsing and checking run on a second thread while this one writes.
+      await decodeInWorker(inputs, limits, (events) => {
+        for (const e of events) ingest.apply(e);
+      });
+    } else {
+      await ingest.all(documents(inputs, limits));
+      ingest.finish();
+    }
     await writer.commit();
   } catch (err) {
     await writer.abort();
@@ -86,79 +111,44 @@ async function countRecords(target: string): Promise<number> {
   }
 }
 
-/** Routes each document to the right converter and into the writer, counting as it goes. */
+/** Applies decoded documents to the writer, counting as it goes. */
 export class Ingest {
   readonly report = emptyReport();
-  private readonly secdb = new SecdbConverter();
-  private readonly startedAt = new Date().toISOString();
+  private readonly decoder = new Decoder((e) => this.apply(e));
 
   constructor(
     private readonly writer: DbWriter,
     private readonly onWarning?: (message: string) => void,
   ) {}
 
+  /** Decodes on this thread. */
   async all(docs: AsyncIterable<Doc>): Promise<void> {
-    for await (const doc of docs) this.doc(doc);
+    for await (const doc of docs) this.decoder.doc(doc);
   }
 
-  doc(doc: Doc): void {
-    this.report.documents++;
-    if ('error' in doc) {
-      this.skip(`${doc.where}: ${doc.error}`);
-      return;
-    }
-    const data = doc.data;
-    if (Array.isArray(data)) {
-      for (const [i, d] of data.entries()) this.one(d, `${doc.where}[${i}]`);
-      return;
-    }
-    const vulns = (data as { vulns?: unknown } | null)?.vulns;
-    if (Array.isArray(vulns) && !looksLikeOsv(data)) {
-      for (const [i, d] of vulns.entries()) this.one(d, `${doc.where}.vulns[${i}]`);
-      return;
-    }
-    this.one(data, doc.where);
-  }
-
-  private one(data: unknown, where: string): void {
-    if (looksLikeSecdb(data)) {
-      for (const w of this.secdb.add(data as Record<string, unknown>, where)) this.warn(w);
-      return;
-    }
-    if (looksLikeNodejsWg(data)) {
-      const c = convertNodejsWg(data as Record<string, unknown>);
-      if (!c.ok) {
-        this.skip(`${where}: nodejs security-wg record skipped: ${c.reason}`);
-        return;
-      }
-      this.report.converted.nodejsWg++;
-      this.count(this.writer.put(c.record, 'nodejs-wg'));
-      return;
-    }
-    const checked = checkOsv(data);
-    if (!checked.ok) {
-      const id = (data as { id?: unknown } | null)?.id;
-      const named = typeof id === 'string' ? ` (${id.slice(0, 80)})` : '';
-      this.skip(`${where}${named}: not a valid OSV record: ${checked.reason}`);
-      return;
-    }
-    this.count(this.writer.put(checked.record, 'osv'));
-  }
-
-  /** Emits what was collected across documents (secdb records span files). */
   finish(): void {
-    const recs = this.secdb.records(this.startedAt);
-    this.report.converted.alpineSecdb += recs.length;
-    for (const r of recs) this.count(this.writer.put(r, 'alpine-secdb', true));
+    this.decoder.finish();
   }
 
-  private count(r: PutResult): void {
-    this.report[r]++;
-  }
-
-  private skip(message: string): void {
-    this.report.skipped++;
-    this.warn(message);
+  apply(e: DecodeEvent): void {
+    switch (e.kind) {
+      case 'document':
+        this.report.documents++;
+        break;
+      case 'put':
+        this.report[this.writer.putPrepared(e.record, e.merge)]++;
+        break;
+      case 'skip':
+        this.report.skipped++;
+        this.warn(e.message);
+        break;
+      case 'warn':
+        this.warn(e.message);
+        break;
+      case 'converted':
+        this.report.converted[e.format] += e.count;
+        break;
+    }
   }
 
   private warn(message: string): void {

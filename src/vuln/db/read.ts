@@ -20,7 +20,6 @@ export interface OsvCandidate {
   severity: OsvSeverity[];
   /** `database_specific.severity` (GHSA's LOW/MODERATE/HIGH/CRITICAL), when the record has one. */
   databaseSeverity?: string;
-  references: OsvReference[];
   /** Where the record came from: `osv`, `alpine-secdb`, `nodejs-wg`. */
   origin: string;
   /** The record's `affected[]` entries for this package (every release that matched), as published. */
@@ -52,8 +51,12 @@ export interface VulnDb {
    * Advisories naming `name` in `ecosystem`. With a release (`Debian:12`, `Alpine:v3.19`) it returns
    * that release's records plus release-less ones; without (`npm`, `Debian`) every record of the
    * ecosystem family. PyPI names are compared PEP 503-normalised, others exactly.
+   * Answers are cached on the handle (the file it reads never changes under it): treat them as
+   * read-only.
    */
-  lookup(ecosystem: string, name: string): OsvCandidate[];
+  lookup(ecosystem: string, name: string): readonly OsvCandidate[];
+  /** The stored references (advisories first, at most 5) of record `id`; empty when unknown. */
+  references(id: string): OsvReference[];
   /** Ids of the records that list `alias` among their aliases/upstream ids. */
   recordsWithAlias(alias: string): string[];
   status(): DbStatus;
@@ -62,24 +65,16 @@ export interface VulnDb {
   close(): void;
 }
 
-interface RecordRow {
-  id: string;
-  modified: string;
-  published: string | null;
-  summary: string | null;
-  aliases: string;
-  upstream: string;
-  severity: string;
-  db_severity: string | null;
-  refs: string;
-  origin: string;
+interface AffectedRow {
+  record: number;
+  head: string;
+  entries: string;
 }
 
-// Two small statements beat one join here: a miss (most lookups) touches only the index, and
-// the record row is read once per candidate by rowid.
-const AFFECTED = 'SELECT record, entries FROM affected WHERE eco_base = ? AND name = ?';
-const RECORD = `SELECT id, modified, published, summary, aliases, upstream, severity, db_severity, refs, origin
-  FROM records WHERE rowid = ?`;
+/** Lookups answered from the cache before it is emptied (a scan asks for a few thousand packages). */
+const CACHE_KEYS = 20_000;
+
+const AFFECTED = 'SELECT record, head, entries FROM affected WHERE eco_base = ? AND name = ?';
 
 /** Opens the DB read-only after checking format, schema version and completeness (UserInputError otherwise). */
 export function openVulnDb(path: string): VulnDb {
@@ -91,7 +86,8 @@ class SqliteVulnDb implements VulnDb {
   private readonly byRelease;
   private readonly byFamily;
   private readonly byAlias;
-  private readonly record;
+  private readonly refs;
+  private readonly cache = new Map<string, readonly OsvCandidate[]>();
 
   constructor(
     private readonly db: Database.Database,
@@ -99,17 +95,16 @@ class SqliteVulnDb implements VulnDb {
     private readonly path: string,
   ) {
     try {
-      this.byRelease = db.prepare<[string, string, string, string], { record: number; entries: string }>(
-        `${AFFECTED} AND ecosystem IN (?, ?)`,
-      );
-      this.byFamily = db.prepare<[string, string], { record: number; entries: string }>(AFFECTED);
-      this.record = db.prepare<[number], RecordRow>(RECORD);
+      this.byRelease = db.prepare<[string, string, string, string], AffectedRow>(`${AFFECTED} AND ecosystem IN (?, ?)`);
+      this.byFamily = db.prepare<[string, string], AffectedRow>(AFFECTED);
+      this.refs = db.prepare<[string], { refs: string }>('SELECT refs FROM records WHERE id = ?');
       this.byAlias = db.prepare<[string], { id: string }>(
         'SELECT r.id FROM aliases x JOIN records r ON r.rowid = x.record WHERE x.alias = ? ORDER BY r.id',
       );
       // One read transaction for the connection's life: without it every lookup takes and drops the
       // file lock (several syscalls), which cost 4-5x the lookup itself. Safe because a DB file is
-      // never rewritten in place by imports: they swap in a new file by rename.
+      // never rewritten in place by imports: they swap in a new file by rename. For the same reason
+      // answers can be cached for the handle's life.
       db.exec('BEGIN');
     } catch (err) {
       db.close();
@@ -117,43 +112,43 @@ class SqliteVulnDb implements VulnDb {
     }
   }
 
-  lookup(ecosystem: string, name: string): OsvCandidate[] {
-    const base = ecosystemBaseKey(ecosystem);
+  lookup(ecosystem: string, name: string): readonly OsvCandidate[] {
     const key = nameKey(ecosystem, name);
+    const cacheKey = `${ecosystem}\0${key}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const base = ecosystemBaseKey(ecosystem);
     const colon = ecosystem.indexOf(':');
     const rows =
       colon >= 0
         ? this.guard(() => this.byRelease.all(base, key, ecosystem, ecosystem.slice(0, colon)))
         : this.guard(() => this.byFamily.all(base, key));
-    if (rows.length === 0) return [];
-    // A record matching under two ecosystems (Debian and Debian:12) becomes one candidate.
-    const byRecord = new Map<number, OsvAffected[]>();
-    for (const row of rows) {
-      const entries = JSON.parse(row.entries) as OsvAffected[];
-      const seen = byRecord.get(row.record);
-      if (seen) seen.push(...entries);
-      else byRecord.set(row.record, entries);
-    }
     const out: OsvCandidate[] = [];
-    for (const [rowid, affected] of byRecord) {
-      const r = this.guard(() => this.record.get(rowid));
-      if (!r) continue;
-      const c: OsvCandidate = {
-        id: r.id,
-        modified: r.modified,
-        aliases: JSON.parse(r.aliases),
-        upstream: JSON.parse(r.upstream),
-        severity: JSON.parse(r.severity),
-        references: JSON.parse(r.refs),
-        origin: r.origin,
-        affected,
-      };
-      if (r.published) c.published = r.published;
-      if (r.summary) c.summary = r.summary;
-      if (r.db_severity) c.databaseSeverity = r.db_severity;
-      out.push(c);
+    if (rows.length > 0) {
+      // A record matching under two ecosystems (Debian and Debian:12) becomes one candidate.
+      const byRecord = new Map<number, OsvCandidate>();
+      for (const row of rows) {
+        const entries = JSON.parse(row.entries) as OsvAffected[];
+        const seen = byRecord.get(row.record);
+        if (seen) {
+          seen.affected.push(...entries);
+          continue;
+        }
+        const c = JSON.parse(row.head) as OsvCandidate;
+        c.affected = entries;
+        byRecord.set(row.record, c);
+        out.push(c);
+      }
+      out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     }
-    return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    if (this.cache.size >= CACHE_KEYS) this.cache.clear();
+    this.cache.set(cacheKey, out);
+    return out;
+  }
+
+  references(id: string): OsvReference[] {
+    const row = this.guard(() => this.refs.get(id));
+    return row ? (JSON.parse(row.refs) as OsvReference[]) : [];
   }
 
   recordsWithAlias(alias: string): string[] {
@@ -194,6 +189,7 @@ class SqliteVulnDb implements VulnDb {
   }
 
   close(): void {
+    this.cache.clear();
     if (this.db.open) this.db.close();
   }
 

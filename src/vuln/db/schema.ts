@@ -3,46 +3,54 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 
 /**
- * One row per OSV record (`records`); one row per (record, ecosystem, package) in `affected`
- * holding that package's raw `affected[]` entries as JSON, so the matcher evaluates ranges itself;
+ * One row per OSV record in `records` (its id, `modified` for upserts, and the references, read
+ * only on demand). One row per (record, ecosystem, package) in `affected`, holding everything a
+ * lookup returns: `head`, the record's own fields as JSON (the same text in each of its rows), and
+ * `entries`, that package's raw `affected[]` entries as JSON, which the matcher evaluates itself.
+ * A lookup reads `affected` alone: one index probe and the package's rows, no join.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
  * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
  * both "this release" and "any release" lookups.
  */
-export const DDL = `
+export const TABLES = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE records (
   rowid INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
+  id TEXT NOT NULL,
   modified TEXT NOT NULL,
-  published TEXT,
-  summary TEXT,
-  aliases TEXT NOT NULL,
-  upstream TEXT NOT NULL,
-  severity TEXT NOT NULL,
-  db_severity TEXT,
-  refs TEXT NOT NULL,
-  origin TEXT NOT NULL
+  refs TEXT NOT NULL
 );
 CREATE TABLE affected (
-  record INTEGER NOT NULL REFERENCES records(rowid),
+  record INTEGER NOT NULL,
   eco_base TEXT NOT NULL,
   name TEXT NOT NULL,
   ecosystem TEXT NOT NULL,
+  head TEXT NOT NULL,
   entries TEXT NOT NULL
 );
-CREATE INDEX affected_lookup ON affected (eco_base, name, ecosystem);
-CREATE INDEX affected_record ON affected (record);
-CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL REFERENCES records(rowid));
-CREATE INDEX aliases_alias ON aliases (alias);
-CREATE INDEX aliases_record ON aliases (record);
+CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL);
 CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;
 `;
+
+/**
+ * Built after a bulk load (sorting once beats growing B-trees row by row), or with the tables when
+ * a DB is extended in place.
+ */
+export const INDEXES = `
+CREATE UNIQUE INDEX records_id ON records (id);
+CREATE INDEX affected_lookup ON affected (eco_base, name, ecosystem);
+CREATE INDEX affected_record ON affected (record);
+CREATE INDEX aliases_alias ON aliases (alias);
+CREATE INDEX aliases_record ON aliases (record);
+`;
+
+/** The whole schema, for a DB written row by row. */
+export const DDL = TABLES + INDEXES;
 
 export const FIX_HINT = 'run `palisade db update` or `palisade db import`';
 

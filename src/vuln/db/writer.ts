@@ -4,14 +4,11 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
-import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
-import { checkMeta, checkSqliteHeader, DDL, FORMAT, SCHEMA_VERSION } from './schema.js';
+import type { OsvRecord } from './osv.js';
+import { type PreparedRecord, prepareRecord } from './rows.js';
+import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
 export type PutResult = 'inserted' | 'replaced' | 'unchanged' | 'withdrawn';
-
-/** References kept per record: the advisory links first; the full list lives upstream. */
-const MAX_REFS = 5;
-const MAX_SUMMARY = 300;
 
 /** A temp file beside `target`, so the final rename stays on one file system (atomic). */
 export function tempPathFor(target: string): string {
@@ -39,39 +36,52 @@ export async function durableRename(tmp: string, target: string): Promise<void> 
   }
 }
 
+/** Where a stored record stands, for the upsert decision. */
+interface Stored {
+  rowid: number;
+  modified: string;
+}
+
 /**
  * Writes a new DB generation: the current DB (if any) is copied to a temp file beside the
  * target, records are upserted there in one transaction, and `commit()` renames it over the
  * target. Until then the old DB is untouched, so an interrupted import leaves it usable.
+ *
+ * A new DB is filled in bulk mode: no index exists yet (stored ids are tracked in memory) and
+ * each index is built once at commit, by sorting, instead of growing row by row. The first record
+ * that must change or delete a row already written ends bulk mode early.
  */
 export class DbWriter {
   private readonly stmt;
   private closed = false;
+  /** Bulk mode's record ids (null once the indexes exist). */
+  private bulk: Map<string, Stored> | null;
+  /**
+   * Per-ecosystem counts kept while every row is an insert (bulk mode to the end); otherwise
+   * null, and commit computes them from the tables.
+   */
+  private stats: Map<string, { records: number; newest: string }> | null;
 
   private constructor(
     private readonly db: Database.Database,
     readonly target: string,
     readonly tmp: string,
+    bulk: boolean,
   ) {
+    this.bulk = bulk ? new Map() : null;
+    this.stats = bulk ? new Map() : null;
     this.stmt = {
-      find: db.prepare<[string], { rowid: number; modified: string }>(
-        'SELECT rowid, modified FROM records WHERE id = ?',
+      insertAffected: db.prepare(
+        'INSERT INTO affected (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      insert: db.prepare(
-        `INSERT INTO records (id, modified, published, summary, aliases, upstream, severity, db_severity, refs, origin)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      update: db.prepare(
-        `UPDATE records SET modified = ?, published = ?, summary = ?, aliases = ?, upstream = ?, severity = ?,
-         db_severity = ?, refs = ?, origin = ? WHERE rowid = ?`,
-      ),
+      find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
+      insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
+      update: db.prepare('UPDATE records SET modified = ?, refs = ? WHERE rowid = ?'),
       deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
       deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
       deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE record = ? AND ecosystem = ? AND name = ?'),
+      updateHead: db.prepare('UPDATE affected SET head = ? WHERE record = ?'),
       deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
-      insertAffected: db.prepare(
-        'INSERT INTO affected (record, eco_base, name, ecosystem, entries) VALUES (?, ?, ?, ?, ?)',
-      ),
       insertAlias: db.prepare('INSERT INTO aliases (alias, record) VALUES (?, ?)'),
       setMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -107,17 +117,18 @@ export class DbWriter {
         }
       } else {
         db = new Database(tmp);
-        db.exec(DDL);
+        db.exec(TABLES);
       }
-      // The temp file is private until the rename: no journal, no fsync per transaction. (Failure
-      // means deleting the temp file, never a rollback.) better-sqlite3's defensive mode refuses
-      // journal_mode=OFF, so it is lifted for this one pragma.
+      // The temp file is private until the rename: no journal, no fsync per transaction, no lock
+      // traffic. (Failure means deleting the temp file, never a rollback.) better-sqlite3's
+      // defensive mode refuses journal_mode=OFF, so it is lifted for this one pragma.
       db.unsafeMode(true);
       db.pragma('journal_mode = OFF');
       db.unsafeMode(false);
       db.pragma('synchronous = OFF');
+      db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('cache_size = -65536');
-      const w = new DbWriter(db, target, tmp);
+      const w = new DbWriter(db, target, tmp, !existing);
       w.setMeta('format', FORMAT);
       w.setMeta('schema_version', String(SCHEMA_VERSION));
       w.setMeta('complete', '0');
@@ -139,6 +150,17 @@ export class DbWriter {
     return row?.value;
   }
 
+  private find(id: string): Stored | undefined {
+    return this.bulk ? this.bulk.get(id) : this.stmt.find.get(id);
+  }
+
+  /** Ends bulk mode: every index is built, from rows already in place. */
+  private endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = null;
+    this.db.exec(INDEXES);
+  }
+
   /**
    * Upserts one checked record: a newer `modified` replaces the stored one, an older or equal one
    * is ignored (imports are idempotent); a withdrawn record removes what it withdraws.
@@ -146,10 +168,17 @@ export class DbWriter {
    * Alpine's secdb are split over several files that each hold part of one advisory).
    */
   put(rec: OsvRecord, origin: string, mergeAffected = false): PutResult {
-    const modified = new Date(rec.modified).toISOString();
-    const existing = this.stmt.find.get(rec.id);
-    if (rec.withdrawn !== undefined && rec.withdrawn !== null) {
+    return this.putPrepared(prepareRecord(rec, origin), mergeAffected);
+  }
+
+  /** `put` for a record already prepared (possibly on another thread). */
+  putPrepared(rec: PreparedRecord, mergeAffected = false): PutResult {
+    const { modified, groups, head, refs } = rec;
+    const existing = this.find(rec.id);
+    if (rec.withdrawn) {
       if (existing && existing.modified <= modified) {
+        this.endBulk();
+        this.stats = null;
         this.stmt.deleteAffected.run(existing.rowid);
         this.stmt.deleteAliases.run(existing.rowid);
         this.stmt.deleteRecord.run(existing.rowid);
@@ -159,56 +188,56 @@ export class DbWriter {
     if (existing && (existing.modified > modified || (existing.modified === modified && !mergeAffected)))
       return 'unchanged';
 
-    const groups = groupAffected(rec.affected ?? []);
-    const aliases = uniq(rec.aliases ?? []);
-    const upstream = uniq(rec.upstream ?? []);
-    const dbSeverity = rec.database_specific?.severity;
-    const cols = [
-      modified,
-      rec.published ? new Date(rec.published).toISOString() : null,
-      summaryOf(rec),
-      JSON.stringify(aliases),
-      JSON.stringify(upstream),
-      JSON.stringify(rec.severity ?? []),
-      typeof dbSeverity === 'string' ? dbSeverity : null,
-      JSON.stringify(minimalRefs(rec.references ?? [])),
-      origin,
-    ] as const;
-
     let rowid: number;
     if (existing) {
+      this.endBulk();
       rowid = existing.rowid;
-      this.stmt.update.run(...cols, rowid);
+      this.stmt.update.run(modified, refs, rowid);
       this.stmt.deleteAliases.run(rowid);
-      if (mergeAffected) for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
-      else this.stmt.deleteAffected.run(rowid);
+      if (mergeAffected) {
+        for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
+        this.stmt.updateHead.run(head, rowid);
+      } else this.stmt.deleteAffected.run(rowid);
     } else {
-      rowid = Number(this.stmt.insert.run(rec.id, ...cols).lastInsertRowid);
+      rowid = Number(this.stmt.insert.run(rec.id, modified, refs).lastInsertRowid);
+      this.bulk?.set(rec.id, { rowid, modified });
     }
-    for (const g of groups)
-      this.stmt.insertAffected.run(
-        rowid,
-        ecosystemBaseKey(g.ecosystem),
-        g.name,
-        g.ecosystem,
-        JSON.stringify(g.entries),
-      );
-    for (const a of uniq([...aliases, ...upstream])) if (a !== rec.id) this.stmt.insertAlias.run(a, rowid);
+    if (this.stats) {
+      if (existing) this.stats = null;
+      else
+        for (const eco of new Set(groups.map((g) => g.ecosystem))) {
+          const e = this.stats.get(eco);
+          if (!e) this.stats.set(eco, { records: 1, newest: modified });
+          else {
+            e.records++;
+            if (modified > e.newest) e.newest = modified;
+          }
+        }
+    }
+    for (const g of groups) this.stmt.insertAffected.run(rowid, g.ecoBase, g.name, g.ecosystem, head, g.entries);
+    for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';
   }
 
-  /** Finishes the generation: statistics, the completion mark, then the atomic rename. */
+  /** Finishes the generation: indexes, statistics, the completion mark, then the atomic rename. */
   async commit(): Promise<void> {
     const db = this.db;
+    this.endBulk();
     db.exec('DELETE FROM ecosystems');
-    db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
-             SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
-             FROM affected a JOIN records r ON r.rowid = a.record GROUP BY a.ecosystem`);
+    if (this.stats) {
+      const add = db.prepare('INSERT INTO ecosystems (ecosystem, records, newest_modified) VALUES (?, ?, ?)');
+      for (const [eco, e] of this.stats) add.run(eco, e.records, e.newest);
+    } else
+      db.exec(`INSERT INTO ecosystems (ecosystem, records, newest_modified)
+               SELECT a.ecosystem, COUNT(DISTINCT a.record), MAX(r.modified)
+               FROM affected a JOIN records r ON r.rowid = a.record GROUP BY a.ecosystem`);
     const total = (db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n;
     this.setMeta('records', String(total));
     this.setMeta('updated_at', new Date().toISOString());
     this.setMeta('complete', '1');
     db.exec('COMMIT');
+    // Statistics from a sample of each index are enough for the planner and cost milliseconds.
+    db.pragma('analysis_limit = 400');
     db.exec('ANALYZE');
     const { freelist_count: free } = db.prepare('PRAGMA freelist_count').get() as { freelist_count: number };
     const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number };
@@ -249,45 +278,4 @@ async function removeStaleTemps(target: string): Promise<void> {
     const st = await stat(path).catch(() => null);
     if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
   }
-}
-
-interface Group {
-  ecosystem: string;
-  name: string;
-  entries: OsvAffected[];
-}
-
-/** One group per (ecosystem, package name key); entries without a package (GIT-only) are not indexed. */
-function groupAffected(affected: readonly OsvAffected[]): Group[] {
-  const out = new Map<string, Group>();
-  for (const a of affected) {
-    if (!a.package) continue;
-    const ecosystem = a.package.ecosystem;
-    const name = nameKey(ecosystem, a.package.name);
-    const key = `${ecosystem}\0${name}`;
-    let g = out.get(key);
-    if (!g) {
-      g = { ecosystem, name, entries: [] };
-      out.set(key, g);
-    }
-    g.entries.push(a);
-  }
-  return [...out.values()];
-}
-
-function summaryOf(rec: OsvRecord): string | null {
-  const text = rec.summary?.trim() || rec.details?.trim().split('\n')[0]?.trim();
-  if (!text) return null;
-  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
-}
-
-function minimalRefs(refs: readonly OsvReference[]): OsvReference[] {
-  const ok = refs.filter((r) => r && typeof r.url === 'string' && typeof r.type === 'string');
-  const advisory = ok.filter((r) => r.type === 'ADVISORY');
-  const other = ok.filter((r) => r.type !== 'ADVISORY');
-  return [...advisory, ...other].slice(0, MAX_REFS).map((r) => ({ type: r.type, url: r.url }));
-}
-
-function uniq(xs: readonly string[]): string[] {
-  return [...new Set(xs)];
 }

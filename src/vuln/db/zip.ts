@@ -176,7 +176,8 @@ export class ZipReader {
     if (e.method === 0) out = raw;
     else if (e.method === 8) {
       try {
-        out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
+        // One output chunk of exactly the declared size (+1 to see the end): no 16 KiB buffer per entry.
+        out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size), chunkSize: Math.max(64, e.size + 1) });
       } catch (err) {
         throw new UserInputError(`${where}: damaged zip (${(err as Error).message})`);
       }

@@ -3,10 +3,22 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../../src/core/errors.js';
-import { defaultDbPath, importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
+import { defaultDbPath, importInputs, openVulnDb, SCHEMA_VERSION } from '../../../src/vuln/db/index.js';
 import { FIX, tempDir } from './helpers.js';
 
 const HINT = 'run `palisade db update` or `palisade db import`';
+
+/** The tables of schema version 1, as palisade wrote them before version 2 moved record fields into `affected`. */
+const SCHEMA_V1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE records (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, modified TEXT NOT NULL, published TEXT,
+  summary TEXT, aliases TEXT NOT NULL, upstream TEXT NOT NULL, severity TEXT NOT NULL, db_severity TEXT,
+  refs TEXT NOT NULL, origin TEXT NOT NULL);
+CREATE TABLE affected (record INTEGER NOT NULL REFERENCES records(rowid), eco_base TEXT NOT NULL, name TEXT NOT NULL,
+  ecosystem TEXT NOT NULL, entries TEXT NOT NULL);
+CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL REFERENCES records(rowid));
+CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;
+`;
 
 describe('opening a bad DB gives one clear UserInputError naming the fix', () => {
   let dir: string;
@@ -49,7 +61,18 @@ describe('opening a bad DB gives one clear UserInputError naming the fix', () =>
         db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
         db.close();
       },
-      /schema version 99, this palisade reads 1/,
+      new RegExp(`schema version 99, this palisade reads ${SCHEMA_VERSION}`),
+    ],
+    [
+      'a DB written by the previous schema (version 1: record fields in "records", no "head")',
+      async (p) => {
+        await writeFile(p, '');
+        const db = new Database(p);
+        db.exec(SCHEMA_V1);
+        db.exec(`INSERT INTO meta VALUES ('format', 'palisade-vulndb'), ('schema_version', '1'), ('complete', '1')`);
+        db.close();
+      },
+      new RegExp(`schema version 1, this palisade reads ${SCHEMA_VERSION}`),
     ],
     [
       'an import that never completed',
