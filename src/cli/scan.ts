@@ -37,6 +37,8 @@ interface ScanFlags extends ImageFlags {
   clamd?: string;
   clamdStreamMax?: string;
   clamdConcurrency?: string;
+  /** false with --no-clamd-batch. */
+  clamdBatch?: boolean;
   db?: string;
   failOnStale?: boolean;
   ignoreFile?: string;
@@ -77,7 +79,8 @@ export function register(program: Command): void {
       "clamd's StreamMaxLength; larger files are reported as not scanned",
       String(DEFAULT_STREAM_MAX),
     )
-    .option('--clamd-concurrency <n>', 'parallel clamd streams', '4');
+    .option('--clamd-concurrency <n>', 'parallel clamd streams', '4')
+    .option('--no-clamd-batch', 'send every file as its own clamd stream (no batches of small files, no probe)');
   addImageOptions(cmd);
   cmd.action(async (target: string, flags: ScanFlags) => {
     const format = flags.format as Format;
@@ -170,6 +173,7 @@ async function runScan(
       clamd: ctx.clamd,
       clamdStreamMax: ctx.streamMax,
       clamdConcurrency: Number(flags.clamdConcurrency) || 4,
+      ...(flags.clamdBatch === false ? { clamdBatch: false as const } : {}),
       ...(match ? { matchVulnerabilities: match } : {}),
       limits: openOpts.limits,
     });

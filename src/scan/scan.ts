@@ -2,7 +2,16 @@ import { UserInputError } from '../core/errors.js';
 import { type Finding, severityRank } from '../core/types.js';
 import type { OpenedImage } from '../image/index.js';
 import type { EntryVisitor } from '../image/visitor.js';
-import { type ClamdClient, MalwareVisitor } from '../malware/index.js';
+import {
+  type BatchShape,
+  type ClamdClient,
+  DEFAULT_BATCH,
+  DEFAULT_STREAM_MAX,
+  fitBatch,
+  formatClamdAddress,
+  MalwareVisitor,
+  probeBatching,
+} from '../malware/index.js';
 import { ImageFilesystemChecks, imageConfigFindings } from '../misconfig/image.js';
 import { SecretVisitor, secretsInConfig } from '../secrets/index.js';
 import { type ImageInventory, type InventoryOptions, inventoryImage } from './index.js';
@@ -29,6 +38,8 @@ export interface ScanOptions extends InventoryOptions {
   clamd?: ClamdClient;
   clamdStreamMax?: number;
   clamdConcurrency?: number;
+  /** How small files are batched into one clamd stream (default DEFAULT_BATCH); false: always file by file. */
+  clamdBatch?: BatchShape | false;
   now?: Date;
   /** Turns the inventory into vulnerability findings (the vuln stage), when the DB is at hand. */
   matchVulnerabilities?: (inv: ImageInventory) => Finding[] | Promise<Finding[]>;
@@ -38,7 +49,7 @@ export interface ScanResult {
   inventory: ImageInventory;
   findings: Finding[];
   /** Malware scanning statistics, when it ran. */
-  malware?: { files: number; bytes: number };
+  malware?: { files: number; bytes: number; batches: number; batchesRescanned: number };
 }
 
 /** The scan stage: one pass over the layers with every scanner riding it, then the config checks. */
@@ -47,15 +58,29 @@ export async function scanImage(image: OpenedImage, opts: ScanOptions): Promise<
   const secrets = opts.scanners.has('secret') ? new SecretVisitor() : undefined;
   const fsChecks = opts.scanners.has('misconfig') ? new ImageFilesystemChecks() : undefined;
   let malware: MalwareVisitor | undefined;
+  const malwareWarnings: string[] = [];
   if (opts.scanners.has('malware')) {
     if (!opts.clamd)
       throw new UserInputError('malware scanning needs clamd: pass --clamd tcp://HOST:PORT or set PALISADE_CLAMD');
     await opts.clamd.ping(); // fail fast, before reading gigabytes
-    malware = new MalwareVisitor(opts.clamd, { streamMax: opts.clamdStreamMax, concurrency: opts.clamdConcurrency });
+    const streamMax = opts.clamdStreamMax ?? DEFAULT_STREAM_MAX;
+    const wanted = opts.clamdBatch === false ? undefined : fitBatch(opts.clamdBatch ?? DEFAULT_BATCH, streamMax);
+    // Batching only once this clamd has shown it scans inside a full batch and reports its limits.
+    const probe = wanted ? await probeBatching(opts.clamd, wanted) : undefined;
+    if (probe && !probe.ok)
+      malwareWarnings.push(
+        `clamd at ${formatClamdAddress(opts.clamd.address)} cannot be sent batches of small files: ${probe.reason}; scanning file by file, which is slower`,
+      );
+    malware = new MalwareVisitor(opts.clamd, {
+      streamMax,
+      concurrency: opts.clamdConcurrency,
+      ...(probe?.ok ? { batch: wanted } : {}),
+    });
   }
   for (const v of [secrets, fsChecks, malware]) if (v) visitors.push(v);
 
   const inventory = await inventoryImage(image, { ...opts, visitors: [...(opts.visitors ?? []), ...visitors] });
+  inventory.warnings.push(...malwareWarnings);
   const findings: Finding[] = [];
   if (opts.matchVulnerabilities && opts.scanners.has('vuln'))
     findings.push(...(await opts.matchVulnerabilities(inventory)));
@@ -78,6 +103,15 @@ export async function scanImage(image: OpenedImage, opts: ScanOptions): Promise<
   return {
     inventory,
     findings,
-    ...(malware ? { malware: { files: malware.filesScanned, bytes: malware.bytesScanned } } : {}),
+    ...(malware
+      ? {
+          malware: {
+            files: malware.filesScanned,
+            bytes: malware.bytesScanned,
+            batches: malware.batches,
+            batchesRescanned: malware.batchesRescanned,
+          },
+        }
+      : {}),
   };
 }

@@ -14,11 +14,13 @@ interface ScanJson {
   verdict: { pass: boolean; reason: string };
   findings: Finding[];
   image: { layers: string[] };
+  warnings: string[];
 }
 
 let clamd: Clamd;
 beforeAll(async () => {
-  clamd = await startClamd({ streamMax: 1024 * 1024 });
+  // The recommended clamd.conf: with AlertExceedsMax palisade batches small files (docs/malware.md).
+  clamd = await startClamd({ streamMax: 1024 * 1024, extraConfig: ['AlertExceedsMax yes'] });
 });
 afterAll(async () => {
   await clamd?.stop();
@@ -39,6 +41,8 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
     );
     expect(code, stderr).toBe(1);
     expect(json.verdict.pass).toBe(false);
+    // Batched: the probe accepted this clamd, so there is no fallback warning.
+    expect(json.warnings.filter((w) => w.includes('clamd'))).toEqual([]);
     const [, planted, deleting] = json.image.layers;
     const found = json.findings.filter(
       (f) => f.kind === 'malware' || (f.kind === 'not-scanned' && f.path?.startsWith('opt/')),
@@ -92,10 +96,13 @@ describe('palisade scan: malware through a real clamd, secrets, image configurat
       'secret,malware',
       '--clamd',
       clamd.unix,
+      '--clamd-stream-max',
+      String(clamd.streamMax),
       '--fail-on',
       'low',
     );
     expect(json.findings, stderr).toBeDefined();
+    expect(json.warnings.filter((w) => w.includes('clamd'))).toEqual([]);
     expect(json.findings.filter((f) => f.kind !== 'not-scanned')).toEqual([]);
     expect(code).toBe(0);
   });

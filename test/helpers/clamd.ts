@@ -40,7 +40,14 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
  * this helper writes: there is no internet for freshclam. EICAR and a custom file as hash signatures (.hdb),
  * a custom body signature (.ndb).
  */
-export async function startClamd(opts: { streamMax?: number; maxThreads?: number } = {}): Promise<Clamd> {
+export async function startClamd(
+  opts: {
+    streamMax?: number;
+    maxThreads?: number;
+    /** Further clamd.conf lines, e.g. `AlertExceedsMax yes`, `ScanArchive no`, `MaxFiles 50`. */
+    extraConfig?: readonly string[];
+  } = {},
+): Promise<Clamd> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-clamd-'));
   const db = join(dir, 'db');
   await import('node:fs/promises').then((fs) => fs.mkdir(db));
@@ -63,6 +70,7 @@ export async function startClamd(opts: { streamMax?: number; maxThreads?: number
       `StreamMaxLength ${streamMax}`,
       `MaxThreads ${opts.maxThreads ?? 4}`,
       `LogFile ${join(dir, 'clamd.log')}`,
+      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );
