@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import { hashToken, startEgress } from '../egress/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -23,6 +22,8 @@ export function register(program: Command): void {
     .option('--admin <host:port>', 'quick start: admin listener for /metrics and /healthz')
     .addOption(new Option('--no-watch', 'do not reload when the config file changes'))
     .action(async (opts) => {
+      // The egress stage (and its config schema) loads only when the proxy runs.
+      const { startEgress } = await import('../egress/index.js');
       const running = await startEgress({
         configPath: opts.config,
         quick: {
@@ -61,6 +62,7 @@ export function register(program: Command): void {
       if (token.length < 16) {
         throw new UserInputError('hash-token: token must be at least 16 characters (read from stdin)');
       }
+      const { hashToken } = await import('../egress/index.js');
       process.stdout.write(`${await hashToken(token)}\n`);
     });
 }

@@ -5,7 +5,6 @@ import { openDir } from './dir.js';
 import { openDockerArchive } from './docker-archive.js';
 import { openOciLayout } from './oci.js';
 import { printable } from './paths.js';
-import { openRegistryImage } from './registry/index.js';
 import { type ParsedTarget, parseTarget } from './target.js';
 import { DEFAULT_LIMITS, type Limits, type OpenedImage, type OpenOptions } from './types.js';
 
@@ -27,8 +26,11 @@ export async function openImage(target: string, opts: OpenOptions = {}): Promise
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const parsed = await settle(parseTarget(target));
   switch (parsed.kind) {
-    case 'registry':
+    case 'registry': {
+      // Loaded on demand: its HTTP client costs more start-up time than every other source together.
+      const { openRegistryImage } = await import('./registry/index.js');
       return openRegistryImage(parsed.ref, opts);
+    }
     case 'dir':
       return openDir(parsed.path, { target, options: opts, limits });
     case 'oci':
