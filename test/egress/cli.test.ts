@@ -5,26 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../src/egress/index.js';
+import { palisade } from '../helpers/cli.js';
 import { body, closeServer, connectVia, echo, startTcpUpstream, waitFor } from './helpers.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const cli = ['--import', 'tsx', join(repo, 'src/cli/main.ts')];
-
-function run(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...cli, ...args], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
 
 let tcp: Awaited<ReturnType<typeof startTcpUpstream>>;
 beforeAll(async () => {
@@ -47,10 +32,10 @@ policies:
 
 describe('palisade egress (CLI)', () => {
   it('hash-token reads the token from stdin and prints a hash that verifies it', async () => {
-    const r = await run(['egress', 'hash-token'], 'a-long-enough-token-123\n');
+    const r = await palisade(['egress', 'hash-token'], { input: 'a-long-enough-token-123\n' });
     expect(r.code).toBe(0);
     expect(await verifyToken('a-long-enough-token-123', r.stdout.trim())).toBe(true);
-    const short = await run(['egress', 'hash-token'], 'short\n');
+    const short = await palisade(['egress', 'hash-token'], { input: 'short\n' });
     expect(short.code).toBe(2);
     expect(short.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -58,7 +43,7 @@ describe('palisade egress (CLI)', () => {
   it('an invalid config file exits 2 with one line naming the key', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'palisade-cli-'));
     await writeFile(join(dir, 'bad.yaml'), 'policies: {p: {mode: enforcing}}\n');
-    const r = await run(['egress', '--config', join(dir, 'bad.yaml')]);
+    const r = await palisade(['egress', '--config', join(dir, 'bad.yaml')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('palisade: egress config: /policies/p/mode: must be one of enforce, report\n');
   });

@@ -150,7 +150,7 @@ export class RegistryClient {
    * UnavailableError. Destroying the stream releases the connection at once. The digest is verified by
    * whoever consumes the stream (the layer reader).
    */
-  async openBlob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
+  async openBlob(desc: Descriptor): Promise<Readable> {
     const what = `layer ${desc.digest}`;
     const res = await this.#get(`blobs/${desc.digest}`, {});
     if (res.status !== 200) throw this.#unexpected(res, what);
@@ -176,7 +176,6 @@ export class RegistryClient {
         );
         return;
       }
-      onBytes?.(chunk.length);
       if (!out.push(chunk)) body.pause();
     });
     body.on('end', () => {
