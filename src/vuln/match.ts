@@ -131,14 +131,29 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     hitsByDb.set(db, cache);
   }
   const mapping = KIND_MAPPING.vulnerability;
+  const queries = packages.map((pkg) => {
+    if (pkg.ownedBy) return undefined;
+    const q = queryOf(pkg);
+    return { q, key: `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}` };
+  });
+  // The DB answers all the names of an ecosystem in one query: far cheaper than one per package.
+  db.prefetch(
+    (function* () {
+      for (const x of queries) {
+        if (!x || cache.has(x.key)) continue;
+        yield [x.q.ecosystem, x.q.name] as const;
+        if (x.q.sourceName && x.q.sourceName !== x.q.name) yield [x.q.ecosystem, x.q.sourceName] as const;
+      }
+    })(),
+  );
   const queried = new Set<string>();
-  for (const pkg of packages) {
-    if (pkg.ownedBy) {
+  for (const [i, pkg] of packages.entries()) {
+    const x = queries[i];
+    if (!x) {
       stats.ownedSkipped++;
       continue;
     }
-    const q = queryOf(pkg);
-    const key = `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}`;
+    const { q, key } = x;
     if (!queried.has(key)) {
       queried.add(key);
       stats.queried++;

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
+import { FIX, type Json, readJsonFiles, tempDir } from './helpers.js';
+
+/**
+ * `prefetch` answers many lookups with one query per ecosystem; `lookup` must then give exactly what
+ * it gives on a handle that never prefetched: same records, same order, same merged `affected`.
+ */
+describe('vulnerability DB: prefetch', () => {
+  let db: string;
+  const queries: Array<[string, string]> = [];
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    db = join(dir, 'v.db');
+    const dirs = ['ghsa-npm', 'pypa', 'debian-osv', 'alpine-secdb'].map((d) => FIX + d);
+    await importInputs(db, dirs);
+    const seen = new Set<string>();
+    for (const d of ['ghsa-npm', 'pypa', 'debian-osv'])
+      for (const { data } of await readJsonFiles(FIX + d))
+        for (const x of (data.affected ?? []) as Json[]) {
+          if (!x.package) continue;
+          const eco = x.package.ecosystem as string;
+          const name = x.package.name as string;
+          // The record's own ecosystem, its family without the release, another release, and
+          // (for PyPI) a spelling that only matches after PEP 503 normalisation.
+          const family = eco.split(':')[0]!;
+          const variants: Array<[string, string]> = [
+            [eco, name],
+            [family, name],
+            [`${family}:99`, name],
+          ];
+          if (family === 'PyPI') variants.push([eco, name.toUpperCase().replace(/-/g, '_')]);
+          for (const v of variants)
+            if (!seen.has(v.join('\0'))) {
+              seen.add(v.join('\0'));
+              queries.push(v);
+            }
+        }
+    queries.push(['Alpine:v3.10', 'openssl'], ['Alpine', 'ansible'], ['npm', 'no-such-package'], ['Hex', 'plug']);
+  });
+
+  it('gives the same answers as lookup alone, for releases, families, normalised names and misses', () => {
+    const plain = openVulnDb(db);
+    const batched = openVulnDb(db);
+    try {
+      batched.prefetch(queries);
+      let hits = 0;
+      for (const [eco, name] of queries) {
+        const want = plain.lookup(eco, name);
+        hits += want.length;
+        expect(batched.lookup(eco, name), `${eco} ${name}`).toEqual(want);
+      }
+      // The comparison above means something only if the fixtures give answers.
+      expect(hits).toBeGreaterThan(100);
+      expect(batched.lookup('npm', 'no-such-package')).toEqual([]);
+    } finally {
+      plain.close();
+      batched.close();
+    }
+  });
+
+  it('returns fresh objects on every lookup, so a caller changing one cannot change the next answer', () => {
+    const h = openVulnDb(db);
+    try {
+      h.prefetch(queries);
+      const [eco, name] = queries.find(([e, n]) => h.lookup(e, n).length > 0)!;
+      const first = h.lookup(eco, name);
+      const snapshot = structuredClone(first);
+      first[0]!.affected.length = 0;
+      first[0]!.aliases.push('CHANGED');
+      expect(h.lookup(eco, name)).toEqual(snapshot);
+    } finally {
+      h.close();
+    }
+  });
+});
