@@ -242,15 +242,25 @@ export function ecosystemMatches(recordEcosystem: string, queryEcosystem: string
 
 /** Whether an `affected[]` entry names the queried package (by name, source or origin name). */
 export function packageMatches(affected: OsvAffected, query: PackageQuery): boolean {
+  return entryNamesPackage(affected, query, queryNames(query));
+}
+
+/** The query's names, the way entries are compared with them. */
+function queryNames(query: PackageQuery): string[] {
+  const names: string[] = [];
+  for (const n of [query.name, query.sourceName, query.originName])
+    if (typeof n === 'string') names.push(normalizeName(query.ecosystem, n));
+  return names;
+}
+
+/** packageMatches with the query's names already normalised (an ecosystem family normalises one way). */
+function entryNamesPackage(affected: OsvAffected, query: PackageQuery, names: readonly string[]): boolean {
   if (!affected || typeof affected !== 'object') return false;
   const eco = affected.package?.ecosystem;
   const name = affected.package?.name;
   if (typeof eco !== 'string' || typeof name !== 'string') return false;
   if (!ecosystemMatches(eco, query.ecosystem)) return false;
-  const want = normalizeName(eco, name);
-  return [query.name, query.sourceName, query.originName].some(
-    (n) => typeof n === 'string' && normalizeName(eco, n) === want,
-  );
+  return names.includes(normalizeName(eco, name));
 }
 
 /**
@@ -275,19 +285,54 @@ export interface AffectedMatch {
   reason: string;
 }
 
+interface PreparedQuery {
+  cmp: Comparator | undefined;
+  version: string;
+  installed: unknown;
+  names: string[];
+}
+
+/**
+ * What every record checked for one query shares: its scheme, its version as advisories spell it
+ * (parsed once), its normalised names. A matcher checks one query against all the records naming
+ * the package in a row, so the last query's is kept (by value: a caller may reuse the object).
+ */
+let last: { query: PackageQuery; prepared: PreparedQuery } | undefined;
+
+function sameQuery(a: PackageQuery, b: PackageQuery): boolean {
+  return (
+    a.ecosystem === b.ecosystem &&
+    a.name === b.name &&
+    a.version === b.version &&
+    a.sourceName === b.sourceName &&
+    a.originName === b.originName &&
+    a.epoch === b.epoch
+  );
+}
+
+function prepareQuery(query: PackageQuery): PreparedQuery {
+  if (last && sameQuery(last.query, query)) return last.prepared;
+  const cmp = comparatorFor(query.ecosystem);
+  const version = queryVersion(query);
+  const installed = cmp && version !== '' ? parseVersion(cmp, version) : null;
+  const prepared = { cmp, version, installed, names: queryNames(query) };
+  last = { query: { ...query }, prepared };
+  return prepared;
+}
+
 /**
  * Matches a query against a record's whole `affected[]`. Null when no entry both names the
  * package and covers its version.
  */
 export function matchAffected(affected: readonly OsvAffected[], query: PackageQuery): AffectedMatch | null {
-  const cmp = comparatorFor(query.ecosystem);
-  const version = queryVersion(query);
+  const { cmp, version, installed, names } = prepareQuery(query);
   if (!cmp) {
     // No ordering known (GIT, an ecosystem we do not model): only an explicitly listed version
     // can match, by its exact string.
     const listed = affected.filter(
       (a) =>
-        packageMatches(a, query) && (version === '' || (Array.isArray(a.versions) && a.versions.includes(version))),
+        entryNamesPackage(a, query, names) &&
+        (version === '' || (Array.isArray(a.versions) && a.versions.includes(version))),
     );
     return listed.length === 0
       ? null
@@ -295,11 +340,10 @@ export function matchAffected(affected: readonly OsvAffected[], query: PackageQu
   }
   // What isAffected and fixedVersions say for each entry, in one walk, parsing the version once.
   // Ranges first: an entry they cover needs no look at its (often long) version list.
-  const installed = version === '' ? null : parseVersion(cmp, version);
   const entries: OsvAffected[] = [];
   const fixed = new Set<string>();
   for (const a of affected) {
-    if (!packageMatches(a, query)) continue;
+    if (!entryNamesPackage(a, query, names)) continue;
     let hit = version === '';
     if (installed !== null) {
       for (const range of rangesToCheck(a)) {

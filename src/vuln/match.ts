@@ -52,6 +52,16 @@ function idRank(id: string): number {
   return id.startsWith('CVE-') ? 0 : id.startsWith('GHSA-') ? 1 : 2;
 }
 
+/** The hit whose id names the group: the best-ranked id, then the lowest (locale-independent). */
+function preferred(group: readonly Hit[]): Hit {
+  let best = group[0]!;
+  for (const h of group) {
+    const d = idRank(h.candidate.id) - idRank(best.candidate.id);
+    if (d < 0 || (d === 0 && h.candidate.id < best.candidate.id)) best = h;
+  }
+  return best;
+}
+
 interface Hit {
   candidate: OsvCandidate;
   fixed: string[];
@@ -184,9 +194,7 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
       cache.set(key, groups);
     }
     for (const group of groups) {
-      const best = [...group].sort(
-        (a, b) => idRank(a.candidate.id) - idRank(b.candidate.id) || a.candidate.id.localeCompare(b.candidate.id),
-      )[0]!;
+      const best = group.length === 1 ? group[0]! : preferred(group);
       const c = best.candidate;
       const sev = recordSeverity(
         {
