@@ -89,19 +89,12 @@ function parseVersion(cmp: Comparator, version: string): unknown {
 }
 
 /**
- * Sorted, parsed events per range object and comparator: a record is walked many times.
- * Records are treated as immutable once handed to us.
- */
-const prepared = new WeakMap<OsvRange, Map<Comparator, Event[]>>();
-
-/**
  * Events sorted by version as the spec requires (`introduced: "0"` first). Events whose version
  * the scheme cannot read are dropped: they cannot be placed on the line.
  */
 function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
-  let byCmp = prepared.get(range);
-  const hit = byCmp?.get(cmp);
-  if (hit) return hit;
+  // Not cached per range: a matcher walks each record once per query and keeps the outcome;
+  // a cache keyed by record objects cost more (allocation, weak-map upkeep) than it saved.
   const out: Event[] = [];
   for (const raw of range.events as unknown[]) {
     const e = raw && typeof raw === 'object' ? eventOf(raw as OsvEvent) : null;
@@ -115,11 +108,6 @@ function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
     if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
     return cmp.compareParsed(x.parsed, y.parsed);
   });
-  if (!byCmp) {
-    byCmp = new Map();
-    prepared.set(range, byCmp);
-  }
-  byCmp.set(cmp, out);
   return out;
 }
 

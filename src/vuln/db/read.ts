@@ -81,9 +81,12 @@ interface AffectedRow {
 const CACHE_KEYS = 20_000;
 
 const AFFECTED = 'SELECT record, head, entries FROM affected WHERE eco_base = ? AND name = ?';
-/** The same for every name of a JSON array: one statement, one index descent per name. */
+/**
+ * The same for every name of a JSON array: one statement, one index descent per name. CROSS JOIN
+ * fixes the loop order (names outside): without statistics the planner may scan `affected` instead.
+ */
 const AFFECTED_MANY =
-  'SELECT a.name, a.record, a.head, a.entries FROM json_each(?) q JOIN affected a ON a.eco_base = ? AND a.name = q.value';
+  'SELECT a.name, a.record, a.head, a.entries FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
 
 /**
  * SQLite's page cache for the read handle, in KiB. Small on purpose: a scan's lookups touch a few

@@ -2,6 +2,8 @@ import nodeSemver from 'semver';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semver.js';
 import { makeComparator } from './util.js';
 
+const PLAIN = /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$/;
+
 /**
  * npm versions. Ordering is SemVer 2 precedence over the lenient reading OSV uses (advisories
  * carry strings like `2.0.0rc2` or `0.0.0.1` that node-semver rejects); strings node-semver
@@ -10,6 +12,9 @@ import { makeComparator } from './util.js';
  * implementation and we use it as is.
  */
 function parseNpm(v: string): SemverLike | null {
+  // Plain `X.Y.Z` (most versions) is what node-semver would give back unchanged, or reject only
+  // for numbers too big for it, which then reach the same lenient parse: skip it.
+  if (PLAIN.test(v)) return parseSemverLike(v, 3);
   const clean = nodeSemver.valid(v, { loose: true });
   return parseSemverLike(clean ?? v.trim(), 3);
 }
