@@ -113,8 +113,7 @@ describe('npm comparator and ranges', () => {
 
   it('orders plain X.Y.Z versions as node-semver does, and past its number limit by value', () => {
     const plain = ['0.0.0', '0.0.1', '0.1.0', '1.0.0', '1.2.3', '1.10.0', '2.0.0', '10.0.0', '1.2.30'];
-    for (const a of plain)
-      for (const b of plain) expect(npm.compare(a, b), `${a} ${b}`).toBe(nodeSemver.compare(a, b));
+    for (const a of plain) for (const b of plain) expect(npm.compare(a, b), `${a} ${b}`).toBe(nodeSemver.compare(a, b));
     // node-semver refuses numbers above 2^53-1; they still order by value, and pre-releases stay below.
     expect(npm.compare('1.2.9007199254740993', '1.2.9007199254740992')).toBe(1);
     expect(npm.compare('99999999999999999999.0.0', '1.0.0')).toBe(1);
