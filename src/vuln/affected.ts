@@ -42,8 +42,9 @@ export interface PackageQuery {
   epoch?: number;
 }
 
-type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
-interface Event {
+export type EventKind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
+type Kind = EventKind;
+export interface Event {
   readonly kind: Kind;
   readonly version: string;
   /** The parsed version; null for `introduced: "0"` and `limit: "*"` (the two ends). */
@@ -51,7 +52,7 @@ interface Event {
 }
 
 /** The one event an OSV event object holds (the schema allows exactly one key). */
-function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
+export function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
   if (typeof e.introduced === 'string') return { kind: 'introduced', version: e.introduced };
   if (typeof e.fixed === 'string') return { kind: 'fixed', version: e.fixed };
   if (typeof e.last_affected === 'string') return { kind: 'last_affected', version: e.last_affected };
@@ -59,10 +60,10 @@ function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
   return null;
 }
 
-function isZero(e: Event): boolean {
+export function isZero(e: Pick<Event, 'kind' | 'version'>): boolean {
   return e.kind === 'introduced' && e.version === '0';
 }
-function isStar(e: Event): boolean {
+export function isStar(e: Pick<Event, 'kind' | 'version'>): boolean {
   return e.kind === 'limit' && e.version === '*';
 }
 
@@ -111,24 +112,20 @@ function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
   return out;
 }
 
-/** Compares the installed (parsed) version with an event's version. */
-function vs(installed: unknown, e: Event, cmp: Comparator): number {
-  return cmp.compareParsed(installed, e.parsed);
-}
-
 /**
  * Walks the sorted events: introduced opens an affected interval, fixed (at or above) and
- * last_affected (strictly above) close it. Returns the index of the event that closes the
- * interval containing the version (or -1 when open-ended), or null when not affected.
+ * last_affected (strictly above) close it. `vs` orders the installed version against an event's.
+ * Returns the index of the event that closes the interval containing the version (or -1 when
+ * open-ended), or null when not affected.
  */
-function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { closedBy: number } | null {
+export function walk(events: readonly Event[], vs: (e: Event) => number): { closedBy: number } | null {
   // limit: an upper bound for the whole range ("*" = none).
   let limited = false;
   let underLimit = false;
   for (const e of events) {
     if (e.kind !== 'limit') continue;
     limited = true;
-    if (isStar(e) || vs(installed, e, cmp) < 0) underLimit = true;
+    if (isStar(e) || vs(e) < 0) underLimit = true;
   }
   if (limited && !underLimit) return null;
   let affected = false;
@@ -136,13 +133,13 @@ function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { 
   for (; i < events.length; i++) {
     const e = events[i]!;
     if (e.kind === 'introduced') {
-      if (isZero(e) || vs(installed, e, cmp) >= 0) affected = true;
+      if (isZero(e) || vs(e) >= 0) affected = true;
       else break;
     } else if (e.kind === 'fixed') {
-      if (vs(installed, e, cmp) >= 0) affected = false;
+      if (vs(e) >= 0) affected = false;
       else break;
     } else if (e.kind === 'last_affected') {
-      if (vs(installed, e, cmp) > 0) affected = false;
+      if (vs(e) > 0) affected = false;
       else break;
     }
   }
@@ -155,7 +152,7 @@ function walk(installed: unknown, events: readonly Event[], cmp: Comparator): { 
   return { closedBy: -1 };
 }
 
-function rangesToCheck(affected: OsvAffected): OsvRange[] {
+export function rangesToCheck(affected: OsvAffected): OsvRange[] {
   // GIT ranges are commit hashes: they say nothing about package versions.
   // Records come from outside: anything not shaped like the schema is skipped, never thrown on.
   if (!Array.isArray(affected.ranges)) return [];
@@ -164,9 +161,18 @@ function rangesToCheck(affected: OsvAffected): OsvRange[] {
 
 function inVersionList(version: string, installed: unknown, affected: OsvAffected, cmp: Comparator): boolean {
   if (!Array.isArray(affected.versions)) return false;
+  // Plain dotted versions on both sides compare by key; anything else is parsed and compared.
+  const key = cmp.orderKey?.(version) ?? null;
   for (const v of affected.versions) {
     if (typeof v !== 'string') continue;
     if (v === version) return true;
+    if (key !== null) {
+      const k = cmp.orderKey!(v);
+      if (k !== null) {
+        if (k === key) return true;
+        continue;
+      }
+    }
     if (installed !== null) {
       const p = parseVersion(cmp, v);
       if (p !== null && cmp.compareParsed(installed, p) === 0) return true;
@@ -187,7 +193,7 @@ export function isAffected(version: string, affected: OsvAffected, cmp: Comparat
   if (inVersionList(version, installed, affected, cmp)) return true;
   if (installed === null) return false;
   for (const range of rangesToCheck(affected)) {
-    if (walk(installed, sortedEvents(range, cmp), cmp)) return true;
+    if (walk(sortedEvents(range, cmp), (e) => cmp.compareParsed(installed, e.parsed))) return true;
   }
   return false;
 }
@@ -203,7 +209,7 @@ export function fixedVersions(version: string, affected: OsvAffected, cmp: Compa
   const found = new Set<string>();
   for (const range of rangesToCheck(affected)) {
     const events = sortedEvents(range, cmp);
-    const hit = walk(installed, events, cmp);
+    const hit = walk(events, (e) => cmp.compareParsed(installed, e.parsed));
     if (hit && hit.closedBy >= 0 && events[hit.closedBy]!.kind === 'fixed') found.add(events[hit.closedBy]!.version);
   }
   return [...found].sort((a, b) => cmp.compare(a, b));
@@ -330,13 +336,14 @@ export function matchAffected(affected: readonly OsvAffected[], query: PackageQu
   // Ranges first: an entry they cover needs no look at its (often long) version list.
   const entries: OsvAffected[] = [];
   const fixed = new Set<string>();
+  const vs = (e: Event) => cmp.compareParsed(installed, e.parsed);
   for (const a of affected) {
     if (!entryNamesPackage(a, query, names)) continue;
     let hit = version === '';
     if (installed !== null) {
       for (const range of rangesToCheck(a)) {
         const events = sortedEvents(range, cmp);
-        const w = walk(installed, events, cmp);
+        const w = walk(events, vs);
         if (!w) continue;
         hit = true;
         if (w.closedBy >= 0 && events[w.closedBy]!.kind === 'fixed') fixed.add(events[w.closedBy]!.version);

@@ -1,6 +1,6 @@
 import { KIND_MAPPING } from '../core/checks.js';
 import type { Finding, Package, Severity } from '../core/types.js';
-import { matchAffected, type PackageQuery } from './affected.js';
+import { matchAffected, type PackageQuery, queryVersion } from './affected.js';
 import { recordSeverity } from './cvss.js';
 import type { OsvCandidate, VulnDb } from './db/index.js';
 import { comparatorFor } from './versions/index.js';
@@ -76,6 +76,7 @@ interface Hit {
  * the order of their first hit, hits in their own order.
  */
 function groupByAlias(hits: Hit[]): Hit[][] {
+  if (hits.length < 2) return hits.length === 0 ? [] : [hits];
   const parent = hits.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {
@@ -85,8 +86,8 @@ function groupByAlias(hits: Hit[]): Hit[][] {
     return i;
   };
   const owner = new Map<string, number>();
-  for (const [i, hit] of hits.entries()) {
-    for (const id of hit.ids) {
+  for (let i = 0; i < hits.length; i++) {
+    for (const id of hits[i]!.ids) {
       const j = owner.get(id);
       if (j === undefined) owner.set(id, i);
       else {
@@ -97,7 +98,8 @@ function groupByAlias(hits: Hit[]): Hit[][] {
     }
   }
   const groups = new Map<number, Hit[]>();
-  for (const [i, hit] of hits.entries()) {
+  for (let i = 0; i < hits.length; i++) {
+    const hit = hits[i]!;
     const r = root(i);
     const g = groups.get(r);
     if (g) g.push(hit);
@@ -171,14 +173,20 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     let groups = cache.get(key);
     if (!groups) {
       const hits: Hit[] = [];
+      // The installed version in order-key space, when it has one: records whose import-time
+      // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
+      const version = queryVersion(q);
+      const orderKey = version === '' ? null : (comparatorFor(q.ecosystem)?.orderKey?.(version) ?? null);
       const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
       const seen = new Set<string>();
       for (const name of names) {
-        for (const c of db.lookup(q.ecosystem, name)) {
-          if (seen.has(c.id)) continue;
-          seen.add(c.id);
-          const m = matchAffected(c.affected, q);
+        for (const stored of db.candidates(q.ecosystem, name)) {
+          if (seen.has(stored.id)) continue;
+          seen.add(stored.id);
+          if (orderKey !== null && stored.excludes(orderKey)) continue;
+          const m = matchAffected(stored.affected, q);
           if (!m) continue;
+          const c = stored.full();
           hits.push({
             candidate: c,
             fixed: m.fixed,

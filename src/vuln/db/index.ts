@@ -10,6 +10,7 @@ export {
   type OsvCandidate,
   openVulnDb,
   STALE_AFTER_DAYS,
+  type StoredCandidate,
   type VulnDb,
 } from './read.js';
 export { SCHEMA_VERSION } from './schema.js';

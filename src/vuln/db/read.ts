@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
+import { summaryExcludes } from '../prefilter.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvReference, type OsvSeverity } from './osv.js';
 import { FIX_HINT, openChecked, SCHEMA_VERSION } from './schema.js';
 
@@ -24,6 +25,23 @@ export interface OsvCandidate {
   origin: string;
   /** The record's `affected[]` entries for this package (every release that matched), as published. */
   affected: OsvAffected[];
+}
+
+/**
+ * A record naming the looked-up package as the DB holds it: the id and the package's entries at
+ * hand, the record's other fields parsed only when asked for (a matcher needs them for hits only).
+ */
+export interface StoredCandidate {
+  readonly id: string;
+  /** The record's `affected[]` entries for this package (every release that matched), as published. */
+  readonly affected: OsvAffected[];
+  /** The whole candidate; its `affected` is this one's. Parsed on the first call, then kept. */
+  full(): OsvCandidate;
+  /**
+   * True when the import-time summaries prove that no entry covers the version whose order key
+   * (versions/order-key.ts) is given; false when they do not, or cannot (then evaluate `affected`).
+   */
+  excludes(installedKey: string): boolean;
 }
 
 export interface EcosystemStatus {
@@ -55,6 +73,8 @@ export interface VulnDb {
    * returns new objects.
    */
   lookup(ecosystem: string, name: string): readonly OsvCandidate[];
+  /** `lookup` for matchers: the same records in the same order, each parsed only as far as used. */
+  candidates(ecosystem: string, name: string): readonly StoredCandidate[];
   /**
    * Answers many lookups at once (one query per ecosystem instead of one per name) and keeps
    * them for `lookup`. An optimisation only: `lookup` gives the same answers without it.
@@ -72,6 +92,8 @@ export interface VulnDb {
 
 interface AffectedRow {
   record: number;
+  id: string;
+  summary: string | null;
   name?: string;
   head: string;
   entries: string;
@@ -80,13 +102,13 @@ interface AffectedRow {
 /** Lookups answered from the cache before it is emptied (a scan asks for a few thousand packages). */
 const CACHE_KEYS = 20_000;
 
-const AFFECTED = 'SELECT record, head, entries FROM affected WHERE eco_base = ? AND name = ?';
+const AFFECTED = 'SELECT record, id, head, entries, summary FROM affected WHERE eco_base = ? AND name = ?';
 /**
  * The same for every name of a JSON array: one statement, one index descent per name. CROSS JOIN
  * fixes the loop order (names outside): without statistics the planner may scan `affected` instead.
  */
 const AFFECTED_MANY =
-  'SELECT a.name, a.record, a.head, a.entries FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
+  'SELECT a.name, a.record, a.id, a.head, a.entries, a.summary FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
 
 /**
  * SQLite's page cache for the read handle, in KiB. Small on purpose: a scan's lookups touch a few
@@ -96,20 +118,62 @@ const AFFECTED_MANY =
  */
 const READ_CACHE_KIB = 1024;
 
+/** A candidate as read: entries and head stay text until asked for. */
+class Stored implements StoredCandidate {
+  private parsed: OsvCandidate | undefined;
+  private entries: OsvAffected[] | undefined;
+  /** One per row (a record can match under `Debian` and `Debian:12`); null entries have no summary. */
+  private readonly rows: AffectedRow[];
+  constructor(
+    readonly id: string,
+    private readonly head: string,
+    first: AffectedRow,
+  ) {
+    this.rows = [first];
+  }
+
+  add(row: AffectedRow): void {
+    this.rows.push(row);
+    this.entries = undefined;
+  }
+
+  get affected(): OsvAffected[] {
+    if (!this.entries) {
+      this.entries =
+        this.rows.length === 1
+          ? (JSON.parse(this.rows[0]!.entries) as OsvAffected[])
+          : this.rows.flatMap((r) => JSON.parse(r.entries) as OsvAffected[]);
+    }
+    return this.entries;
+  }
+
+  excludes(installedKey: string): boolean {
+    for (const r of this.rows) if (r.summary === null || !summaryExcludes(r.summary, installedKey)) return false;
+    return true;
+  }
+
+  full(): OsvCandidate {
+    if (!this.parsed) {
+      const c = JSON.parse(this.head) as OsvCandidate;
+      c.affected = this.affected;
+      this.parsed = c;
+    }
+    return this.parsed;
+  }
+}
+
 /** One candidate per record (a record matching under `Debian` and `Debian:12` is one), by id. */
-function candidatesOf(rows: readonly AffectedRow[]): OsvCandidate[] {
+function candidatesOf(rows: readonly AffectedRow[]): Stored[] {
   if (rows.length === 0) return [];
-  const byRecord = new Map<number, OsvCandidate>();
-  const out: OsvCandidate[] = [];
+  const byRecord = new Map<number, Stored>();
+  const out: Stored[] = [];
   for (const row of rows) {
-    const entries = JSON.parse(row.entries) as OsvAffected[];
     const seen = byRecord.get(row.record);
     if (seen) {
-      seen.affected.push(...entries);
+      seen.add(row);
       continue;
     }
-    const c = JSON.parse(row.head) as OsvCandidate;
-    c.affected = entries;
+    const c = new Stored(row.id, row.head, row);
     byRecord.set(row.record, c);
     out.push(c);
   }
@@ -164,6 +228,10 @@ class SqliteVulnDb implements VulnDb {
   }
 
   lookup(ecosystem: string, name: string): readonly OsvCandidate[] {
+    return this.candidates(ecosystem, name).map((c) => c.full());
+  }
+
+  candidates(ecosystem: string, name: string): readonly StoredCandidate[] {
     const key = nameKey(ecosystem, name);
     const cacheKey = `${ecosystem}\0${key}`;
     const cached = this.cache.get(cacheKey);

@@ -3,16 +3,18 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 
 /**
  * One row per OSV record in `records` (its id, `modified` for upserts, and the references, read
  * only on demand). One row per (record, ecosystem, package) in `affected`, holding everything a
- * lookup returns: `head`, the record's own fields as JSON (the same text in each of its rows), and
- * `entries`, that package's raw `affected[]` entries as JSON, which the matcher evaluates itself.
- * A lookup reads `affected` alone: one index probe and the package's rows, no join.
+ * lookup returns: the record `id`, `head`, the record's own fields as JSON (the same text in each
+ * of its rows), and `entries`, that package's raw `affected[]` entries as JSON, which the matcher
+ * evaluates itself. A lookup reads `affected` alone: one index probe and the package's rows, no
+ * join; the id beside the head lets a matcher order and skip records without parsing heads, and
+ * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
  * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
  * both "this release" and "any release" lookups.
@@ -27,11 +29,13 @@ CREATE TABLE records (
 );
 CREATE TABLE affected (
   record INTEGER NOT NULL,
+  id TEXT NOT NULL,
   eco_base TEXT NOT NULL,
   name TEXT NOT NULL,
   ecosystem TEXT NOT NULL,
   head TEXT NOT NULL,
-  entries TEXT NOT NULL
+  entries TEXT NOT NULL,
+  summary TEXT
 );
 CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL);
 CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;

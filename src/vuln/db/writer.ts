@@ -72,7 +72,7 @@ export class DbWriter {
     this.stats = bulk ? new Map() : null;
     this.stmt = {
       insertAffected: db.prepare(
-        'INSERT INTO affected (record, eco_base, name, ecosystem, head, entries) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
       insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
@@ -214,7 +214,8 @@ export class DbWriter {
           }
         }
     }
-    for (const g of groups) this.stmt.insertAffected.run(rowid, g.ecoBase, g.name, g.ecosystem, head, g.entries);
+    for (const g of groups)
+      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, g.summary);
     for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';
   }

@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { isDigitCode, makeComparator } from './util.js';
 
@@ -204,4 +205,6 @@ export const dpkg = makeComparator<ParsedDpkg>(
   parseDpkg,
   compareParsedDpkg,
   (v) => checkDpkgVersion(v).problem === null,
+  // Trailing zero components count in dpkg (`1.0` > `1`); leading zeros do not (`1.00` = `1.0`).
+  orderKeys.exact,
 );

@@ -1,4 +1,5 @@
 import nodeSemver from 'semver';
+import { orderKeys } from './order-key.js';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semver.js';
 import { makeComparator } from './util.js';
 
@@ -19,7 +20,7 @@ function parseNpm(v: string): SemverLike | null {
   return parseSemverLike(clean ?? v.trim(), 3);
 }
 
-export const npm = makeComparator<SemverLike>('npm', parseNpm, compareSemverLike);
+export const npm = makeComparator<SemverLike>('npm', parseNpm, compareSemverLike, undefined, orderKeys.semverLike);
 
 export type NpmRangeOptions = { loose?: boolean; includePrerelease?: boolean };
 

@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, isAllDigits, makeComparator, stripZeros } from './util.js';
 
@@ -196,6 +197,7 @@ export const pep440 = makeComparator<PypiVersion>(
   (v) => parsePep440(v) ?? parseLegacy(v),
   comparePypi,
   (v) => parsePep440(v) !== null,
+  orderKeys.padded,
 );
 
 // --- specifiers ---------------------------------------------------------------------------

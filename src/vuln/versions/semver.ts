@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, compareStrings, isAllDigits, isDigitCode, makeComparator } from './util.js';
 
@@ -88,7 +89,13 @@ export function compareSemverLike(a: SemverLike, b: SemverLike): Cmp {
 }
 
 /** crates.io, Hex and Go (Go's `+incompatible` is build metadata, so it does not count). */
-export const semver = makeComparator<SemverLike>('semver', (v) => parseSemverLike(v, 3), compareSemverLike);
+export const semver = makeComparator<SemverLike>(
+  'semver',
+  (v) => parseSemverLike(v, 3),
+  compareSemverLike,
+  undefined,
+  orderKeys.semverLike,
+);
 
 /** NuGet: four numeric components, case-insensitive labels. */
 export const nuget = makeComparator<SemverLike>(

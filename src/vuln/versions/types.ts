@@ -14,4 +14,10 @@ export interface Comparator<P = unknown> {
   /** Orders two version strings; throws UserInputError when either is not a version of this scheme. */
   compare(a: string, b: string): Cmp;
   valid(v: string): boolean;
+  /**
+   * For the plainest spellings only (dotted numbers: `1.02.0`), a string whose code-unit order is
+   * this scheme's order (equal exactly when the versions are); null for anything else. See
+   * order-key.ts. Schemes without one leave it out.
+   */
+  orderKey?(v: string): string | null;
 }

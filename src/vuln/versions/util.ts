@@ -51,6 +51,7 @@ export function makeComparator<P>(
   compareParsed: (a: P, b: P) => Cmp,
   /** Stricter than "parses", for schemes whose tools compare versions they would warn about. */
   valid?: (v: string) => boolean,
+  orderKey?: (v: string) => string | null,
 ): Comparator<P> {
   const cache = new Map<string, P | null>();
   const cachedParse = (v: string): P | null => {
@@ -78,5 +79,6 @@ export function makeComparator<P>(
     compareParsed,
     compare: (a, b) => compareParsed(must(a), must(b)),
     valid: valid ?? ((v) => cachedParse(v) !== null),
+    ...(orderKey ? { orderKey } : {}),
   };
 }

@@ -4,10 +4,10 @@ import { importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
 import { FIX, type Json, readJsonFiles, tempDir } from './helpers.js';
 
 /**
- * `prefetch` answers many lookups with one query per ecosystem; `lookup` must then give exactly what
+ * `candidates` is `lookup` parsed lazily; `prefetch` answers many lookups with one query per ecosystem; `lookup` must then give exactly what
  * it gives on a handle that never prefetched: same records, same order, same merged `affected`.
  */
-describe('vulnerability DB: prefetch', () => {
+describe('vulnerability DB: candidates and prefetch', () => {
   let db: string;
   const queries: Array<[string, string]> = [];
 
@@ -58,6 +58,24 @@ describe('vulnerability DB: prefetch', () => {
     } finally {
       plain.close();
       batched.close();
+    }
+  });
+
+  it('candidates give the records of lookup, in its order, and full() is the candidate lookup returns', () => {
+    const h = openVulnDb(db);
+    try {
+      let n = 0;
+      for (const [eco, name] of queries) {
+        const stored = h.candidates(eco, name);
+        const want = h.lookup(eco, name);
+        expect(stored.map((c) => c.id)).toEqual(want.map((c) => c.id));
+        expect(stored.map((c) => c.affected)).toEqual(want.map((c) => c.affected));
+        expect(stored.map((c) => c.full())).toEqual(want);
+        n += stored.length;
+      }
+      expect(n).toBeGreaterThan(100);
+    } finally {
+      h.close();
     }
   });
 

@@ -1,0 +1,101 @@
+import {
+  type Event,
+  type EventKind,
+  eventOf,
+  isStar,
+  isZero,
+  type OsvAffected,
+  rangesToCheck,
+  walk,
+} from './affected.js';
+import { comparatorFor } from './versions/index.js';
+
+/**
+ * A package's `affected[]` entries written down at import in order-key space (versions/order-key.ts):
+ * ranges with their events already sorted, and the version lists, as keys. A matcher holding the
+ * installed version's key can then rule a record out with string comparisons alone, before parsing
+ * its JSON, which is most of what matching costs on a first scan. Only a "certainly not affected"
+ * is ever taken from a summary: every other answer goes through the full evaluator (affected.ts).
+ *
+ * A summary exists only when every version the entries name has a key (plain dotted numbers in a
+ * scheme that has keys); one version it cannot read and there is no summary.
+ *
+ * Text form, ranges then lists: `i0,fBA12;iA2,lA3|A1,B10`: per range, events `<kind><key>` joined
+ * by `,` (kinds: i introduced, f fixed, l last_affected, m limit; `i0` and `m*` are the two ends),
+ * ranges joined by `;`, then `|` and the listed versions' keys joined by `,`.
+ */
+
+const KIND_CHAR: Record<EventKind, string> = { introduced: 'i', fixed: 'f', last_affected: 'l', limit: 'm' };
+const CHAR_KIND: Record<string, EventKind> = { i: 'introduced', f: 'fixed', l: 'last_affected', m: 'limit' };
+
+/** Summaries longer than this are not written (a record listing thousands of versions). */
+const MAX_SUMMARY = 16_384;
+
+/** The summary of one package's entries, or null when it cannot be written exactly. */
+export function summarize(ecosystem: string, entries: readonly OsvAffected[]): string | null {
+  const key = comparatorFor(ecosystem)?.orderKey;
+  if (!key) return null;
+  const ranges: string[] = [];
+  const listed: string[] = [];
+  for (const a of entries) {
+    if (!a || typeof a !== 'object') continue;
+    for (const range of rangesToCheck(a)) {
+      const events: Event[] = [];
+      for (const raw of range.events as unknown[]) {
+        const e = raw && typeof raw === 'object' ? eventOf(raw as object) : null;
+        if (!e) continue;
+        if (isZero(e) || isStar(e)) {
+          events.push({ ...e, parsed: null });
+          continue;
+        }
+        const k = key(e.version);
+        if (k === null) return null;
+        events.push({ kind: e.kind, version: k, parsed: k });
+      }
+      events.sort(byKey);
+      ranges.push(events.map((e) => KIND_CHAR[e.kind] + e.version).join(','));
+    }
+    if (Array.isArray(a.versions))
+      for (const v of a.versions) {
+        if (typeof v !== 'string') continue;
+        const k = key(v);
+        if (k === null) return null;
+        listed.push(k);
+      }
+  }
+  const text = `${ranges.join(';')}|${listed.join(',')}`;
+  return text.length > MAX_SUMMARY ? null : text;
+}
+
+/** The evaluator's event order (affected.ts sortedEvents): `introduced: 0` first, `limit: *` last. */
+function byKey(x: Event, y: Event): number {
+  if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
+  if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
+  return x.version < y.version ? -1 : x.version > y.version ? 1 : 0;
+}
+
+/**
+ * True when the entries a summary describes certainly do not cover the version whose order key is
+ * `installed`: no range holds it and no list names it.
+ */
+export function summaryExcludes(summary: string, installed: string): boolean {
+  const bar = summary.lastIndexOf('|');
+  if (bar > 0) {
+    const vs = (e: Event) => (installed < e.version ? -1 : installed > e.version ? 1 : 0);
+    for (const range of summary.slice(0, bar).split(';')) {
+      const events: Event[] = [];
+      for (const t of range.split(',')) {
+        const kind = CHAR_KIND[t[0]!];
+        if (kind) events.push({ kind, version: t.slice(1), parsed: null });
+      }
+      if (walk(events, vs)) return false;
+    }
+  }
+  return (
+    bar === summary.length - 1 ||
+    !summary
+      .slice(bar + 1)
+      .split(',')
+      .includes(installed)
+  );
+}

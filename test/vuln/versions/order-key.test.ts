@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { type Comparator, comparators } from '../../../src/vuln/versions/index.js';
+import { prng } from '../../helpers/prng.js';
+
+/**
+ * A comparator's orderKey stands in for the comparator on plain spellings (prefilter, version lists):
+ * for the spellings it accepts, the keys' string order must be the comparator's order, ties included.
+ * Checked here against the comparator itself over every dotted version of up to three numbers drawn
+ * from a set with leading and trailing zeros, plus random longer ones.
+ */
+const withKey = comparators.filter((c): c is Comparator & { orderKey: (v: string) => string | null } =>
+  Boolean(c.orderKey),
+);
+
+function dottedVersions(): string[] {
+  const numbers = ['0', '00', '1', '01', '001', '2', '10', '010', '100'];
+  const out: string[] = [...numbers];
+  for (const a of numbers) for (const b of numbers) out.push(`${a}.${b}`);
+  for (const a of numbers) for (const b of numbers) for (const c of ['0', '00', '1', '10']) out.push(`${a}.${b}.${c}`);
+  const rand = prng(7);
+  for (let i = 0; i < 300; i++) {
+    const n = 4 + Math.floor(rand() * 3);
+    out.push(
+      Array.from({ length: n }, () =>
+        rand() < 0.5 ? '0' : String(Math.floor(rand() * 3)).padStart(1 + Math.floor(rand() * 2), '0'),
+      ).join('.'),
+    );
+  }
+  return [...new Set(out)];
+}
+
+describe('version order keys', () => {
+  it('exist for the schemes whose advisories carry long version lists', () => {
+    expect(withKey.map((c) => c.name).sort()).toEqual(['dpkg', 'npm', 'pep440', 'semver']);
+  });
+
+  const versions = dottedVersions();
+
+  it.each(withKey.map((c) => [c.name, c] as const))('%s: keys order exactly as the comparator does', (_, cmp) => {
+    const keyed = versions.map((v) => [v, cmp.orderKey(v)] as const).filter(([, k]) => k !== null);
+    // Every plain spelling up to the scheme's component limit has a key.
+    expect(keyed.length).toBeGreaterThan(100);
+    let equalPairs = 0;
+    for (const [a, ka] of keyed)
+      for (const [b, kb] of keyed) {
+        const want = cmp.compare(a, b);
+        if (want === 0 && a !== b) equalPairs++;
+        const got = ka! < kb! ? -1 : ka! > kb! ? 1 : 0;
+        if (got !== want) expect.fail(`${cmp.name}: ${a} vs ${b}: keys ${ka} ${kb} order ${got}, compare ${want}`);
+      }
+    // The set holds spellings that are equal without being identical (leading zeros at least).
+    expect(equalPairs).toBeGreaterThan(100);
+  });
+
+  it.each(withKey.map((c) => [c.name, c] as const))('%s: no key for any other spelling', (_, cmp) => {
+    for (const v of [
+      '1.0-1',
+      'v1.0',
+      '1.0rc1',
+      '1:1.0',
+      ' 1.0',
+      '1.0 ',
+      '1.0.',
+      '.1',
+      '',
+      '1..0',
+      '1.0+b1',
+      '1.0~rc1',
+      '1!2.0',
+      'a',
+    ])
+      expect(cmp.orderKey(v), JSON.stringify(v)).toBeNull();
+  });
+
+  it('treats trailing zeros as each scheme does', () => {
+    const key = (name: string, v: string) => comparators.find((c) => c.name === name)!.orderKey!(v);
+    expect(key('pep440', '1.0')).toBe(key('pep440', '1'));
+    expect(key('npm', '1.2')).toBe(key('npm', '1.2.0'));
+    expect(key('dpkg', '1.0')).not.toBe(key('dpkg', '1'));
+    expect(key('dpkg', '1.00')).toBe(key('dpkg', '1.0'));
+    // SemVer-like schemes read a fourth number as part of the tail: no key.
+    expect(key('npm', '1.2.3.4')).toBeNull();
+  });
+});
