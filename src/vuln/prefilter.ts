@@ -31,10 +31,33 @@ const CHAR_KIND: Record<string, EventKind> = { i: 'introduced', f: 'fixed', l: '
 /** Summaries longer than this are not written (a record listing thousands of versions). */
 const MAX_SUMMARY = 16_384;
 
+/**
+ * Keys already computed, per scheme: an import meets the same few thousand version strings in
+ * hundreds of thousands of records (and each Debian record once per release). Bounded.
+ */
+const keyMemo = new WeakMap<(v: string) => string | null, Map<string, string | null>>();
+const MAX_MEMO = 50_000;
+
+function memoKey(orderKey: (v: string) => string | null, v: string): string | null {
+  let memo = keyMemo.get(orderKey);
+  if (!memo) {
+    memo = new Map();
+    keyMemo.set(orderKey, memo);
+  }
+  let k = memo.get(v);
+  if (k === undefined) {
+    k = orderKey(v);
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(v, k);
+  }
+  return k;
+}
+
 /** The summary of one package's entries, or null when it cannot be written exactly. */
 export function summarize(ecosystem: string, entries: readonly OsvAffected[]): string | null {
-  const key = comparatorFor(ecosystem)?.orderKey;
-  if (!key) return null;
+  const orderKey = comparatorFor(ecosystem)?.orderKey;
+  if (!orderKey) return null;
+  const key = (v: string) => memoKey(orderKey, v);
   const ranges: string[] = [];
   const listed: string[] = [];
   for (const a of entries) {
