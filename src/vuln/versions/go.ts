@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import { compareSemverLike, parseSemverLike, type SemverLike } from './semver.js';
 import { makeComparator } from './util.js';
 
@@ -12,6 +13,8 @@ export const go = makeComparator<SemverLike>(
   // The toolchain reports itself as `go1.21.5` / `go1.22rc1`; OSV's stdlib entries say `1.21.5`.
   (v) => parseSemverLike(v.trim().replace(/^go(?=\d)/, ''), 3),
   compareSemverLike,
+  undefined,
+  orderKeys.semverLike,
 );
 
 const PSEUDO_RE = /^v?\d+\.\d+\.\d+-(?:(?:0\.|.*\.0\.)?\d{14}-[0-9a-f]{12})(?:\+incompatible)?$/;

@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, isAllDigits, makeComparator, stripZeros } from './util.js';
 
@@ -125,4 +126,10 @@ export function compareMavenSpec(a: MavenSpecVersion, b: MavenSpecVersion): Cmp 
   return 1;
 }
 
-export const mavenSpec = makeComparator<MavenSpecVersion>('maven-spec', parseMavenSpec, compareMavenSpec);
+export const mavenSpec = makeComparator<MavenSpecVersion>(
+  'maven-spec',
+  parseMavenSpec,
+  compareMavenSpec,
+  undefined,
+  orderKeys.padded,
+);

@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, isAllDigits, makeComparator } from './util.js';
 
@@ -22,5 +23,17 @@ function parseSplit(input: string, sep: RegExp): NumericVersion | null {
   return parts.length > 0 && parts.every(isAllDigits) ? parts : null;
 }
 
-export const cran = makeComparator<NumericVersion>('cran', (v) => parseSplit(v, /[.-]/), compareNumeric);
-export const hackage = makeComparator<NumericVersion>('hackage', (v) => parseSplit(v, /\./), compareNumeric);
+export const cran = makeComparator<NumericVersion>(
+  'cran',
+  (v) => parseSplit(v, /[.-]/),
+  compareNumeric,
+  undefined,
+  orderKeys.exact,
+);
+export const hackage = makeComparator<NumericVersion>(
+  'hackage',
+  (v) => parseSplit(v, /\./),
+  compareNumeric,
+  undefined,
+  orderKeys.exact,
+);

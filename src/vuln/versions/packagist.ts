@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, isAllDigits, makeComparator } from './util.js';
 
@@ -51,4 +52,10 @@ export function comparePackagist(a: PackagistVersion, b: PackagistVersion): Cmp 
   return 0;
 }
 
-export const packagist = makeComparator<PackagistVersion>('packagist', parsePackagist, comparePackagist);
+export const packagist = makeComparator<PackagistVersion>(
+  'packagist',
+  parsePackagist,
+  comparePackagist,
+  undefined,
+  orderKeys.exact,
+);

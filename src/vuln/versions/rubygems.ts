@@ -1,3 +1,4 @@
+import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { compareDigits, isAllDigits, isDigitCode, makeComparator } from './util.js';
 
@@ -61,4 +62,4 @@ export function isGemVersion(v: string): boolean {
   return GEM_RE.test(v);
 }
 
-export const rubygems = makeComparator<GemVersion>('rubygems', parseGem, compareGem);
+export const rubygems = makeComparator<GemVersion>('rubygems', parseGem, compareGem, undefined, orderKeys.padded);

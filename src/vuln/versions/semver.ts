@@ -107,6 +107,8 @@ export const nuget = makeComparator<SemverLike>(
     return { components: p.components, tail, pre: preOf(tail) };
   },
   compareSemverLike,
+  undefined,
+  orderKeys.semverLike,
 );
 
 /** Pub (Dart): like SemVer, but build metadata orders too (`1.0.0 < 1.0.0+1`). */
@@ -120,4 +122,6 @@ export const pub = makeComparator<SemverLike>(
     const y = b.tail.indexOf('+');
     return compareStrings(x >= 0 ? a.tail.slice(x + 1) : '', y >= 0 ? b.tail.slice(y + 1) : '');
   },
+  undefined,
+  orderKeys.semverLike,
 );

@@ -30,8 +30,21 @@ function dottedVersions(): string[] {
 }
 
 describe('version order keys', () => {
-  it('exist for the schemes whose advisories carry long version lists', () => {
-    expect(withKey.map((c) => c.name).sort()).toEqual(['dpkg', 'npm', 'pep440', 'semver']);
+  it('exist for every scheme whose plain dotted versions order by number', () => {
+    expect(withKey.map((c) => c.name).sort()).toEqual([
+      'cran',
+      'dpkg',
+      'go',
+      'hackage',
+      'maven-spec',
+      'npm',
+      'nuget',
+      'packagist',
+      'pep440',
+      'pub',
+      'rubygems',
+      'semver',
+    ]);
   });
 
   const versions = dottedVersions();
