@@ -122,6 +122,80 @@ function lowestFirst(versions: string[], ecosystem: string): string[] {
   return [...new Set(versions)].sort((a, b) => (cmp ? cmp.compare(a, b) : a.localeCompare(b)));
 }
 
+/** The records that cover one query's version, with what the evaluator says about each. */
+function hitsOf(q: PackageQuery, db: VulnDb): Hit[] {
+  const hits: Hit[] = [];
+  // The installed version in order-key space, when it has one: records whose import-time
+  // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
+  const version = queryVersion(q);
+  const orderKey = version === '' ? null : (comparatorFor(q.ecosystem)?.orderKey?.(version) ?? null);
+  const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
+  const seen = new Set<string>();
+  for (const name of names) {
+    for (const stored of db.candidates(q.ecosystem, name)) {
+      if (seen.has(stored.id)) continue;
+      seen.add(stored.id);
+      if (orderKey !== null && stored.excludes(orderKey)) continue;
+      const m = matchAffected(stored.affected, q);
+      if (!m) continue;
+      const c = stored.full();
+      hits.push({
+        candidate: c,
+        fixed: m.fixed,
+        reason: m.reason,
+        // biome-ignore lint/complexity/useIndexOf: the DB and the evaluator type affected[] entries differently
+        entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
+        ids: new Set([c.id, ...c.aliases, ...c.upstream]),
+      });
+    }
+  }
+  return hits;
+}
+
+/** One finding for a group of hits that are one vulnerability. */
+function findingOf(pkg: Package, q: PackageQuery, group: readonly Hit[]): Finding {
+  const mapping = KIND_MAPPING.vulnerability;
+  const best = group.length === 1 ? group[0]! : preferred(group);
+  const c = best.candidate;
+  const sev = recordSeverity(
+    {
+      severity: c.severity,
+      database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
+      affected: c.affected,
+    },
+    best.entryIndex >= 0 ? best.entryIndex : undefined,
+  );
+  // The group's fix: the lowest fixed version any of its records knows.
+  const fixed =
+    group.length === 1
+      ? best.fixed
+      : lowestFirst(
+          group.flatMap((h) => h.fixed),
+          q.ecosystem,
+        );
+  const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
+  const finding: Finding = {
+    kind: 'vulnerability',
+    id: c.id,
+    aliases,
+    severity: SEVERITY_MAP[sev.severity] ?? 'UNKNOWN',
+    title: c.summary ?? c.id,
+    nist: mapping.nist,
+    pci: mapping.pci,
+    package: osvName(pkg),
+    ecosystem: pkg.ecosystem,
+    installedVersion: pkg.version,
+    purl: pkg.purl,
+    path: pkg.path,
+    reason: best.reason,
+  };
+  if (fixed.length) finding.fixedVersion = fixed[0];
+  if (pkg.source && pkg.source.name !== pkg.name) finding.sourcePackage = pkg.source.name;
+  if (sev.cvss) finding.cvss = { version: sev.cvss.version, vector: sev.cvss.vector, score: sev.cvss.baseScore };
+  if (pkg.layer) finding.layer = pkg.layer;
+  return finding;
+}
+
 export interface MatchStats {
   packages: number;
   queried: number;
@@ -142,7 +216,6 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     cache = new Map();
     hitsByDb.set(db, cache);
   }
-  const mapping = KIND_MAPPING.vulnerability;
   const queries = packages.map((pkg) => {
     if (pkg.ownedBy) return undefined;
     const q = queryOf(pkg);
@@ -159,7 +232,9 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     })(),
   );
   const queried = new Set<string>();
-  for (const [i, pkg] of packages.entries()) {
+  // The loop body lives in small functions: V8 optimises a function after a few calls, while one
+  // long loop in one call runs unoptimised for most of a first scan.
+  for (let i = 0; i < packages.length; i++) {
     const x = queries[i];
     if (!x) {
       stats.ownedSkipped++;
@@ -172,76 +247,11 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     }
     let groups = cache.get(key);
     if (!groups) {
-      const hits: Hit[] = [];
-      // The installed version in order-key space, when it has one: records whose import-time
-      // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
-      const version = queryVersion(q);
-      const orderKey = version === '' ? null : (comparatorFor(q.ecosystem)?.orderKey?.(version) ?? null);
-      const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
-      const seen = new Set<string>();
-      for (const name of names) {
-        for (const stored of db.candidates(q.ecosystem, name)) {
-          if (seen.has(stored.id)) continue;
-          seen.add(stored.id);
-          if (orderKey !== null && stored.excludes(orderKey)) continue;
-          const m = matchAffected(stored.affected, q);
-          if (!m) continue;
-          const c = stored.full();
-          hits.push({
-            candidate: c,
-            fixed: m.fixed,
-            reason: m.reason,
-            // biome-ignore lint/complexity/useIndexOf: the DB and the evaluator type affected[] entries differently
-            entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
-            ids: new Set([c.id, ...c.aliases, ...c.upstream]),
-          });
-        }
-      }
-      groups = groupByAlias(hits);
+      groups = groupByAlias(hitsOf(q, db));
       if (cache.size >= MAX_CACHED_QUERIES) cache.clear();
       cache.set(key, groups);
     }
-    for (const group of groups) {
-      const best = group.length === 1 ? group[0]! : preferred(group);
-      const c = best.candidate;
-      const sev = recordSeverity(
-        {
-          severity: c.severity,
-          database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
-          affected: c.affected,
-        },
-        best.entryIndex >= 0 ? best.entryIndex : undefined,
-      );
-      // The group's fix: the lowest fixed version any of its records knows.
-      const fixed =
-        group.length === 1
-          ? best.fixed
-          : lowestFirst(
-              group.flatMap((h) => h.fixed),
-              q.ecosystem,
-            );
-      const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
-      const finding: Finding = {
-        kind: 'vulnerability',
-        id: c.id,
-        aliases,
-        severity: SEVERITY_MAP[sev.severity] ?? 'UNKNOWN',
-        title: c.summary ?? c.id,
-        nist: mapping.nist,
-        pci: mapping.pci,
-        package: osvName(pkg),
-        ecosystem: pkg.ecosystem,
-        installedVersion: pkg.version,
-        purl: pkg.purl,
-        path: pkg.path,
-        reason: best.reason,
-      };
-      if (fixed.length) finding.fixedVersion = fixed[0];
-      if (pkg.source && pkg.source.name !== pkg.name) finding.sourcePackage = pkg.source.name;
-      if (sev.cvss) finding.cvss = { version: sev.cvss.version, vector: sev.cvss.vector, score: sev.cvss.baseScore };
-      if (pkg.layer) finding.layer = pkg.layer;
-      findings.push(finding);
-    }
+    for (const group of groups) findings.push(findingOf(packages[i]!, q, group));
   }
   return { findings, stats };
 }
