@@ -150,7 +150,15 @@ export async function run(): Promise<void> {
         `${cold.findings.length} findings (warm ${warm.findings.length})`,
     );
     // Fresh processes, several times: a single cold figure on a shared 2-core machine is mostly noise.
-    const children: Array<{ openMs: number; coldMs: number; warmMs: number; findings: number; code: string }> = [];
+    const children: Array<{
+      openMs: number;
+      coldMs: number;
+      warmMs: number;
+      findings: number;
+      code: string;
+      candidates: number;
+      prefiltered: number;
+    }> = [];
     for (let i = 0; i < CHILD_ROUNDS; i++) {
       const child = await timed(['--import', 'tsx', join(repoRoot, 'bench/vulndb.ts'), '--match-child', db]);
       children.push(JSON.parse(child.stdout));
@@ -162,7 +170,8 @@ export async function run(): Promise<void> {
       `match 1,000 packages in a fresh process (${children[0]!.code}, Node ${process.versions.node}, median of ${CHILD_ROUNDS}): ` +
         `open ${med(children.map((c) => c.openMs)).toFixed(1)} ms, cold ${childCold.toFixed(1)} ms ` +
         `(min ${Math.min(...children.map((c) => c.coldMs)).toFixed(1)}; goal ${MATCH_GOAL_MS} ms: ${(MATCH_GOAL_MS / childCold).toFixed(2)}x), ` +
-        `warm ${childWarm.toFixed(1)} ms (${(MATCH_GOAL_MS / childWarm).toFixed(2)}x); ${children[0]!.findings} findings`,
+        `warm ${childWarm.toFixed(1)} ms (${(MATCH_GOAL_MS / childWarm).toFixed(2)}x); ${children[0]!.findings} findings; ` +
+        `${children[0]!.candidates} records read, ${children[0]!.prefiltered} ruled out by their import-time summaries`,
     );
 
     // `palisade scan` of the npm-app test image (scripts/test-images.sh) against this 300k DB, as a
@@ -267,7 +276,10 @@ async function matchChild(db: string): Promise<void> {
   const warmMs = performance.now() - t;
   vdb.close();
   const code = built ? 'built code, dist/' : 'sources via tsx';
-  process.stdout.write(JSON.stringify({ openMs, coldMs, warmMs, findings: cold.findings.length, code }));
+  const { candidates, prefiltered } = cold.stats;
+  process.stdout.write(
+    JSON.stringify({ openMs, coldMs, warmMs, findings: cold.findings.length, code, candidates, prefiltered }),
+  );
 }
 
 if (process.argv[1] && /vulndb\.ts$/.test(process.argv[1])) {

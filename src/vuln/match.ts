@@ -123,7 +123,7 @@ function lowestFirst(versions: string[], ecosystem: string): string[] {
 }
 
 /** The records that cover one query's version, with what the evaluator says about each. */
-function hitsOf(q: PackageQuery, db: VulnDb): Hit[] {
+function hitsOf(q: PackageQuery, db: VulnDb, stats: MatchStats): Hit[] {
   const hits: Hit[] = [];
   // The installed version in order-key space, when it has one: records whose import-time
   // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
@@ -135,7 +135,11 @@ function hitsOf(q: PackageQuery, db: VulnDb): Hit[] {
     for (const stored of db.candidates(q.ecosystem, name)) {
       if (seen.has(stored.id)) continue;
       seen.add(stored.id);
-      if (orderKey !== null && stored.excludes(orderKey)) continue;
+      stats.candidates++;
+      if (orderKey !== null && stored.excludes(orderKey)) {
+        stats.prefiltered++;
+        continue;
+      }
       const m = matchAffected(stored.affected, q);
       if (!m) continue;
       const c = stored.full();
@@ -201,6 +205,10 @@ export interface MatchStats {
   queried: number;
   /** Language packages matched through the OS package that owns their files. */
   ownedSkipped: number;
+  /** Records read for the queries this call evaluated (not those answered from the handle's cache). */
+  candidates: number;
+  /** Of those, records the import-time summaries ruled out without evaluating them (prefilter.ts). */
+  prefiltered: number;
 }
 
 /**
@@ -210,7 +218,7 @@ export interface MatchStats {
  */
 export function matchPackages(packages: readonly Package[], db: VulnDb): { findings: Finding[]; stats: MatchStats } {
   const findings: Finding[] = [];
-  const stats: MatchStats = { packages: packages.length, queried: 0, ownedSkipped: 0 };
+  const stats: MatchStats = { packages: packages.length, queried: 0, ownedSkipped: 0, candidates: 0, prefiltered: 0 };
   let cache = hitsByDb.get(db);
   if (!cache) {
     cache = new Map();
@@ -247,7 +255,7 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
     }
     let groups = cache.get(key);
     if (!groups) {
-      groups = groupByAlias(hitsOf(q, db));
+      groups = groupByAlias(hitsOf(q, db, stats));
       if (cache.size >= MAX_CACHED_QUERIES) cache.clear();
       cache.set(key, groups);
     }
