@@ -38,28 +38,33 @@ const MAX_SUMMARY = 16_384;
 const keyMemo = new WeakMap<(v: string) => string | null, Map<string, string | null>>();
 const MAX_MEMO = 50_000;
 
-function memoKey(orderKey: (v: string) => string | null, v: string): string | null {
+/** `orderKey` through its memo. */
+function memoised(orderKey: (v: string) => string | null): (v: string) => string | null {
   let memo = keyMemo.get(orderKey);
   if (!memo) {
     memo = new Map();
     keyMemo.set(orderKey, memo);
   }
-  let k = memo.get(v);
-  if (k === undefined) {
-    k = orderKey(v);
-    if (memo.size >= MAX_MEMO) memo.clear();
-    memo.set(v, k);
-  }
-  return k;
+  const m = memo;
+  return (v) => {
+    let k = m.get(v);
+    if (k === undefined) {
+      k = orderKey(v);
+      if (m.size >= MAX_MEMO) m.clear();
+      m.set(v, k);
+    }
+    return k;
+  };
 }
 
 /** The summary of one package's entries, or null when it cannot be written exactly. */
 export function summarize(ecosystem: string, entries: readonly OsvAffected[]): string | null {
   const orderKey = comparatorFor(ecosystem)?.orderKey;
   if (!orderKey) return null;
-  const key = (v: string) => memoKey(orderKey, v);
-  const ranges: string[] = [];
-  const listed: string[] = [];
+  const key = memoised(orderKey);
+  let ranges = '';
+  let rangeCount = 0;
+  let listed = '';
   for (const a of entries) {
     if (!a || typeof a !== 'object') continue;
     for (const range of rangesToCheck(a)) {
@@ -75,18 +80,21 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
         if (k === null) return null;
         events.push({ kind: e.kind, version: k, parsed: k });
       }
-      events.sort(byKey);
-      ranges.push(events.map((e) => KIND_CHAR[e.kind] + e.version).join(','));
+      if (events.length > 1) events.sort(byKey);
+      let text = '';
+      for (const e of events) text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
+      ranges += (ranges || rangeCount > 0 ? ';' : '') + text;
+      rangeCount++;
     }
     if (Array.isArray(a.versions))
       for (const v of a.versions) {
         if (typeof v !== 'string') continue;
         const k = key(v);
         if (k === null) return null;
-        listed.push(k);
+        listed += listed ? `,${k}` : k;
       }
   }
-  const text = `${ranges.join(';')}|${listed.join(',')}`;
+  const text = `${ranges}|${listed}`;
   return text.length > MAX_SUMMARY ? null : text;
 }
 
