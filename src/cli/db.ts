@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
-import {
-  type DbStatus,
-  defaultDbPath,
-  exportBundle,
-  type ImportReport,
-  importBundle,
-  importInputs,
-  openVulnDb,
-  STALE_AFTER_DAYS,
-  updateDb,
-} from '../vuln/db/index.js';
+import type { DbStatus, ImportReport } from '../vuln/db/index.js';
+import { STALE_AFTER_DAYS } from '../vuln/db/read.js';
 import { writeOutput } from './output.js';
+
+/**
+ * The DB code (importers, bundles, SQLite writers) loads when a db command runs: every other command,
+ * `palisade scan --scanners malware` among them, would pay its start-up cost for nothing.
+ */
+const vulnDb = () => import('../vuln/db/index.js');
 
 /** Warnings printed one per line; the rest are counted (the report has the total). */
 const SHOWN_WARNINGS = 50;
@@ -34,6 +31,7 @@ export function register(program: Command): void {
         inputs: string[],
         o: { db?: string; bundle?: string; fresh?: boolean; format: string; quiet?: boolean },
       ) => {
+        const { defaultDbPath, importBundle, importInputs } = await vulnDb();
         const target = o.db ?? defaultDbPath();
         const format = checkFormat(o.format);
         if (o.bundle) {
@@ -69,6 +67,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'report format: text or json', 'text')
     .option('--quiet', 'do not print warnings for skipped records')
     .action(async (o: { mirror?: string; ecosystem?: string; db?: string; format: string; quiet?: boolean }) => {
+      const { defaultDbPath, updateDb } = await vulnDb();
       const target = o.db ?? defaultDbPath();
       const format = checkFormat(o.format);
       const mirror = o.mirror ?? process.env.PALISADE_DB_MIRROR;
@@ -97,6 +96,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'text or json', 'text')
     .action(async (o: { db?: string; format: string }) => {
       const format = checkFormat(o.format);
+      const { defaultDbPath, openVulnDb } = await vulnDb();
       const vdb = openVulnDb(o.db ?? defaultDbPath());
       let status: DbStatus;
       try {
@@ -112,6 +112,7 @@ export function register(program: Command): void {
     .requiredOption('--bundle <file>', 'bundle file to write')
     .option('--db <file>', dbOption)
     .action(async (o: { bundle: string; db?: string }) => {
+      const { defaultDbPath, exportBundle } = await vulnDb();
       const m = await exportBundle(o.db ?? defaultDbPath(), o.bundle);
       await writeOutput(`wrote ${o.bundle}: ${m.records} records, ${m.size} bytes, sha256 ${m.sha256}`);
     });

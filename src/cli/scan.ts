@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
+import type { Finding } from '../core/types.js';
 import { type OpenOptions, openImage } from '../image/index.js';
 import { readSbom } from '../inventory/index.js';
 import { ClamdClient, DEFAULT_STREAM_MAX } from '../malware/index.js';
@@ -10,19 +11,17 @@ import { findingsTable } from '../report/findings-table.js';
 import { toSarif } from '../report/sarif.js';
 import type { ImageInventory } from '../scan/index.js';
 import { parseScanners, type Scanner, type ScanResult, scanImage } from '../scan/scan.js';
-import {
-  applySuppressions,
-  defaultDbPath,
-  loadIgnoreFile,
-  loadVex,
-  matchPackages,
-  openVulnDb,
-  STALE_AFTER_DAYS,
-  type VulnDb,
-} from '../vuln/index.js';
+import { STALE_AFTER_DAYS } from '../vuln/db/read.js';
+import type { VulnDb } from '../vuln/index.js';
 import { addImageOptions, type ImageFlags, imageOpenOptions } from './image-options.js';
 import { writeOutput } from './output.js';
 import { progressReporter } from './progress.js';
+
+/**
+ * The vulnerability stage (matcher, suppressions, VEX schemas) loads only when the scan needs it: with the
+ * vuln scanner, an ignore file or VEX. A malware-only scan then starts sooner, while clamd waits for work.
+ */
+const vulnStage = () => import('../vuln/index.js');
 
 const FORMATS = ['table', 'json', 'sarif', 'cyclonedx'] as const;
 type Format = (typeof FORMATS)[number];
@@ -95,7 +94,9 @@ export function register(program: Command): void {
     const clamd = clamdAddress ? new ClamdClient(clamdAddress) : undefined;
 
     // Open the DB before the image: a missing or damaged DB is exit 2 before any image is read.
-    const db: VulnDb | undefined = scanners.has('vuln') ? openVulnDb(flags.db ?? defaultDbPath()) : undefined;
+    const vuln = scanners.has('vuln') || flags.ignoreFile || flags.vex ? await vulnStage() : undefined;
+    const db: VulnDb | undefined =
+      vuln && scanners.has('vuln') ? vuln.openVulnDb(flags.db ?? vuln.defaultDbPath()) : undefined;
     const warnings: string[] = [];
     let staleReason: string | undefined;
     if (db) {
@@ -106,19 +107,23 @@ export function register(program: Command): void {
         if (flags.failOnStale) staleReason = msg;
       }
     }
-    const ignore = flags.ignoreFile ? await loadIgnoreFile(flags.ignoreFile) : undefined;
-    const vex = flags.vex ? await Promise.all(flags.vex.map((f) => loadVex(f))) : undefined;
+    const ignore = vuln && flags.ignoreFile ? await vuln.loadIgnoreFile(flags.ignoreFile) : undefined;
+    const vex = vuln && flags.vex ? await Promise.all(flags.vex.map((f) => vuln.loadVex(f))) : undefined;
     const progress = progressReporter({ quiet: flags.quiet });
     let result: ScanResult;
     try {
-      result = await runScan(target, flags, { scanners, clamd, streamMax, db, onProgress: progress.onProgress });
+      const match = vuln && db ? (inv: ImageInventory) => vuln.matchPackages(inv.packages, db).findings : undefined;
+      result = await runScan(target, flags, { scanners, clamd, streamMax, match, onProgress: progress.onProgress });
     } finally {
       progress.done();
       db?.close();
     }
     const inv = result.inventory;
     const byPurl = new Map(inv.packages.map((p) => [p.purl, p]));
-    const applied = applySuppressions(result.findings, byPurl, { ignore, vex }, new Date());
+    // Without an ignore file or VEX nothing is suppressed: every finding is kept as it is.
+    const applied = vuln
+      ? vuln.applySuppressions(result.findings, byPurl, { ignore, vex }, new Date())
+      : { kept: result.findings, suppressed: [], warnings: [] };
     warnings.push(...applied.warnings);
     const findings = applied.kept;
     const policyVerdict = evaluateFailOn(findings, { failOn, ignoreUnfixed: flags.ignoreUnfixed });
@@ -156,11 +161,11 @@ async function runScan(
     scanners: Set<Scanner>;
     clamd?: ClamdClient;
     streamMax: number;
-    db?: VulnDb;
+    match?: (inv: ImageInventory) => Finding[];
     onProgress?: OpenOptions['onProgress'];
   },
 ): Promise<ScanResult> {
-  const match = ctx.db ? (inv: ImageInventory) => matchPackages(inv.packages, ctx.db!).findings : undefined;
+  const match = ctx.match;
   if (target.startsWith('sbom:')) {
     const inventory = await readSbom(target.slice('sbom:'.length));
     return { inventory, findings: match && ctx.scanners.has('vuln') ? match(inventory) : [] };
