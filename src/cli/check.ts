@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { checkFiles } from '../misconfig/index.js';
 import { evaluateFailOn, parseSeverity } from '../policy/index.js';
 import { summarize } from '../report/findings-json.js';
 import { toSarif } from '../report/sarif.js';
@@ -28,6 +27,8 @@ export function register(program: Command): void {
         throw new UserInputError(`--format: "${flags.format}" is not one of ${FORMATS.join(', ')}`);
       }
       const failOn = parseSeverity('--fail-on', flags.failOn);
+      // The misconfiguration stage (and its YAML parser) loads when `check` runs, not with every command.
+      const { checkFiles } = await import('../misconfig/index.js');
       const { findings, resources } = await checkFiles(files);
       const verdict = evaluateFailOn(findings, { failOn });
       let out: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserInputError } from '../core/errors.js';
 import type { DbStatus, ImportReport } from '../vuln/db/index.js';
-import { STALE_AFTER_DAYS } from '../vuln/db/read.js';
+import { STALE_AFTER_DAYS } from '../vuln/db/stale.js';
 import { writeOutput } from './output.js';
 
 /**

@@ -11,7 +11,8 @@ import { findingsTable } from '../report/findings-table.js';
 import { toSarif } from '../report/sarif.js';
 import type { ImageInventory } from '../scan/index.js';
 import { parseScanners, type Scanner, type ScanResult, scanImage } from '../scan/scan.js';
-import { STALE_AFTER_DAYS } from '../vuln/db/read.js';
+// Not read.js: that loads the SQLite addon, which a scan without the vuln scanner never needs.
+import { STALE_AFTER_DAYS } from '../vuln/db/stale.js';
 import type { VulnDb } from '../vuln/index.js';
 import { addImageOptions, type ImageFlags, imageOpenOptions } from './image-options.js';
 import { writeOutput } from './output.js';

@@ -1,12 +1,13 @@
 /** Cargo.lock (TOML): every `[[package]]` with its name and version, the workspace's own crates included. */
-import { parse as parseToml } from 'smol-toml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
 import { dedupe, hasSegment, isBase, isObject, skipped, str } from './common.js';
 
-export function parseCargoLock(file: FileInput): AnalyzerResult {
+export async function parseCargoLock(file: FileInput): Promise<AnalyzerResult> {
   if (file.truncated) return skipped(file, 'file larger than the analyzer read limit');
   let doc: unknown;
+  // Loaded on first use: most images hold no such file, and every scan pays for what it loads at start-up.
+  const { parse: parseToml } = await import('smol-toml');
   try {
     doc = parseToml(file.content.toString('utf8'));
   } catch (err) {

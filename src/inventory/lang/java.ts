@@ -6,7 +6,7 @@
  * zip bomb or a jar-in-jar chain costs a known, small amount.
  */
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
 import { baseName } from './common.js';
@@ -126,7 +126,9 @@ async function scanArchive(
   budget: Budget,
   out: FoundPackage[],
 ): Promise<void> {
-  const zip = await yauzl.fromBufferPromise(buf, {
+  // Loaded on first use: most images hold no Java archive, and every scan pays for what it loads at start-up.
+  const { default: unzip } = await import('yauzl');
+  const zip = await unzip.fromBufferPromise(buf, {
     lazyEntries: true,
     autoClose: false,
     validateEntrySizes: true,

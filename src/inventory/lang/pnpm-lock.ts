@@ -5,7 +5,6 @@
  * Dev: v5/v6 record `dev: true` per package; v9 does not, so a package is dev when no production or
  * optional dependency of any importer reaches it through `snapshots`.
  */
-import { parseAllDocuments } from 'yaml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
 import { dedupe, hasSegment, isBase, isObject, npmPackage, skipped, str } from './common.js';
@@ -98,9 +97,11 @@ export function parsePnpmDocument(doc: Record<string, unknown>): FoundPackage[] 
   return out;
 }
 
-export function parsePnpmLock(file: FileInput): AnalyzerResult {
+export async function parsePnpmLock(file: FileInput): Promise<AnalyzerResult> {
   if (file.truncated) return skipped(file, 'file larger than the analyzer read limit');
   let docs: Record<string, unknown>[];
+  // Loaded on first use: most images hold no such file, and every scan pays for what it loads at start-up.
+  const { parseAllDocuments } = await import('yaml');
   try {
     const all = parseAllDocuments(file.content.toString('utf8'));
     if (!Array.isArray(all)) return { packages: [] }; // an empty file

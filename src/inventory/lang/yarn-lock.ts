@@ -4,7 +4,6 @@
  * registry are reported; workspace, file/link/portal, git, tarball-URL and patch entries are not
  * registry packages and have no version a vulnerability database could match.
  */
-import { parse as parseYaml } from 'yaml';
 import type { FoundPackage } from '../../core/types.js';
 import type { Analyzer, AnalyzerResult, FileInput } from '../analyzer.js';
 import { dedupe, hasSegment, isBase, isObject, npmPackage, skipped, str } from './common.js';
@@ -74,12 +73,14 @@ export function parseYarnBerry(doc: Record<string, unknown>): FoundPackage[] {
   return out;
 }
 
-export function parseYarnLock(file: FileInput): AnalyzerResult {
+export async function parseYarnLock(file: FileInput): Promise<AnalyzerResult> {
   if (file.truncated) return skipped(file, 'file larger than the analyzer read limit');
   const text = file.content.toString('utf8');
   if (!/^__metadata:/m.test(text)) return { packages: dedupe(parseYarnV1(text)) };
   let doc: unknown;
   try {
+    // Loaded on first use: most images hold no such file, and every scan pays for what it loads at start-up.
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
     return skipped(file, `malformed YAML (${(err as Error).message.split('\n')[0]})`);

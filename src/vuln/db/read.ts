@@ -4,8 +4,7 @@ import { summaryExcludes } from '../prefilter.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvReference, type OsvSeverity } from './osv.js';
 import { FIX_HINT, openChecked, SCHEMA_VERSION } from './schema.js';
 
-/** A DB older than this many days makes a scan warn (and fail with `--fail-on-stale`). */
-export const STALE_AFTER_DAYS = 7;
+export { STALE_AFTER_DAYS } from './stale.js';
 
 /** One advisory that names the looked-up package; the matcher evaluates `affected` with the comparators. */
 export interface OsvCandidate {
