@@ -1,4 +1,3 @@
-import { summarize } from '../prefilter.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
 
 /**
@@ -25,8 +24,6 @@ export interface PreparedGroup {
   ecoBase: string;
   name: string;
   entries: string;
-  /** The entries in order-key space for a matcher's first cut (prefilter.ts); null when not exact. */
-  summary: string | null;
 }
 
 /** References kept per record: the advisory links first; the full list lives upstream. */
@@ -79,7 +76,6 @@ function groupAffected(affected: readonly OsvAffected[]): PreparedGroup[] {
     ecoBase: ecosystemBaseKey(g.ecosystem),
     name: g.name,
     entries: JSON.stringify(g.entries),
-    summary: summarize(g.ecosystem, g.entries),
   }));
 }
 

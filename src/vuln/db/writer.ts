@@ -4,7 +4,8 @@ import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
-import type { OsvRecord } from './osv.js';
+import { summarize } from '../prefilter.js';
+import type { OsvAffected, OsvRecord } from './osv.js';
 import { type PreparedRecord, prepareRecord } from './rows.js';
 import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
@@ -214,8 +215,12 @@ export class DbWriter {
           }
         }
     }
-    for (const g of groups)
-      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, g.summary);
+    for (const g of groups) {
+      // The prefilter summary is made here, on the writing thread, which waits for the decoding
+      // thread most of a bulk import: made there it lengthened the import's critical path by a tenth.
+      const summary = summarize(g.ecosystem, JSON.parse(g.entries) as OsvAffected[]);
+      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, summary);
+    }
     for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';
   }
