@@ -43,16 +43,15 @@ export interface PackageQuery {
 }
 
 export type EventKind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
-type Kind = EventKind;
 export interface Event {
-  readonly kind: Kind;
+  readonly kind: EventKind;
   readonly version: string;
   /** The parsed version; null for `introduced: "0"` and `limit: "*"` (the two ends). */
   readonly parsed: unknown;
 }
 
 /** The one event an OSV event object holds (the schema allows exactly one key). */
-export function eventOf(e: OsvEvent): { kind: Kind; version: string } | null {
+export function eventOf(e: OsvEvent): { kind: EventKind; version: string } | null {
   if (typeof e.introduced === 'string') return { kind: 'introduced', version: e.introduced };
   if (typeof e.fixed === 'string') return { kind: 'fixed', version: e.fixed };
   if (typeof e.last_affected === 'string') return { kind: 'last_affected', version: e.last_affected };
@@ -90,6 +89,18 @@ function parseVersion(cmp: Comparator, version: string): unknown {
 }
 
 /**
+ * The spec's event order: `introduced: "0"` first, `limit: "*"` last, the rest by `compare`.
+ * Shared with the prefilter, whose summaries must walk events in exactly this order.
+ */
+export function eventOrder(compare: (x: Event, y: Event) => number): (x: Event, y: Event) => number {
+  return (x, y) => {
+    if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
+    if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
+    return compare(x, y);
+  };
+}
+
+/**
  * Events sorted by version as the spec requires (`introduced: "0"` first). Events whose version
  * the scheme cannot read are dropped: they cannot be placed on the line.
  */
@@ -100,15 +111,11 @@ function sortedEvents(range: OsvRange, cmp: Comparator): Event[] {
   for (const raw of range.events as unknown[]) {
     const e = raw && typeof raw === 'object' ? eventOf(raw as OsvEvent) : null;
     if (!e) continue;
-    const end = (e.kind === 'introduced' && e.version === '0') || (e.kind === 'limit' && e.version === '*');
+    const end = isZero(e) || isStar(e);
     const parsed = end ? null : parseVersion(cmp, e.version);
     if (end || parsed !== null) out.push({ kind: e.kind, version: e.version, parsed });
   }
-  out.sort((x, y) => {
-    if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
-    if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
-    return cmp.compareParsed(x.parsed, y.parsed);
-  });
+  out.sort(eventOrder((x, y) => cmp.compareParsed(x.parsed, y.parsed)));
   return out;
 }
 

@@ -2,6 +2,7 @@ import {
   type Event,
   type EventKind,
   eventOf,
+  eventOrder,
   isStar,
   isZero,
   type OsvAffected,
@@ -83,7 +84,7 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
       if (events.length > 1) events.sort(byKey);
       let text = '';
       for (const e of events) text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
-      ranges += (ranges || rangeCount > 0 ? ';' : '') + text;
+      ranges += (rangeCount > 0 ? ';' : '') + text;
       rangeCount++;
     }
     if (Array.isArray(a.versions))
@@ -98,12 +99,8 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
   return text.length > MAX_SUMMARY ? null : text;
 }
 
-/** The evaluator's event order (affected.ts sortedEvents): `introduced: 0` first, `limit: *` last. */
-function byKey(x: Event, y: Event): number {
-  if (isZero(x) || isZero(y)) return isZero(x) === isZero(y) ? 0 : isZero(x) ? -1 : 1;
-  if (isStar(x) || isStar(y)) return isStar(x) === isStar(y) ? 0 : isStar(x) ? 1 : -1;
-  return x.version < y.version ? -1 : x.version > y.version ? 1 : 0;
-}
+/** The evaluator's event order, keys compared as strings. */
+const byKey = eventOrder((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
 
 /**
  * True when the entries a summary describes certainly do not cover the version whose order key is
