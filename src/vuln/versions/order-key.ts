@@ -16,7 +16,7 @@
 export type OrderKey = (version: string) => string | null;
 
 const DOTTED = /^\d+(?:\.\d+)*$/;
-/** Numbers longer than this get no key (the length character stays below the separators). */
+/** Numbers longer than this get no key (the length character stays a letter, A-h: never a summary separator). */
 const MAX_DIGITS = 40;
 const MAX_COMPONENTS = 32;
 
