@@ -126,7 +126,9 @@ export async function* readLayer(blob: LayerBlob, ctx: ReadContext): AsyncGenera
           used = true;
           const max = Math.max(0, Math.min(maxBytes, limits.maxFileBytes));
           if (type === 'file') {
-            const data = await body.read(Math.min(max, size));
+            const data = await body.read(Math.min(max, size)).catch((err: unknown) => {
+              throw failure(err);
+            });
             linkCache.remember(path, data, size);
             return { data, truncated: size > max };
           }
@@ -146,11 +148,20 @@ export async function* readLayer(blob: LayerBlob, ctx: ReadContext): AsyncGenera
     await pipelineDone;
     ctx.onProgress?.({ kind: 'layer-done', index: ctx.index ?? 0, digest: name });
   } catch (err) {
-    throw classify(err, name);
+    throw failure(err);
   } finally {
     extract.destroy();
     raw.destroy();
     pipelineDone?.catch(() => {});
+  }
+
+  /**
+   * An abort tears the pipeline down, and a stage or an entry's body may fail first with its own error
+   * ("Premature close"): the cancellation is what happened, so that is what is reported.
+   */
+  function failure(err: unknown): unknown {
+    if (ctx.signal?.aborted) return ctx.signal.reason;
+    return classify(err, name);
   }
 
   function progress(n: number): void {
@@ -328,18 +339,24 @@ class EntryBody {
   private readonly endPromise: Promise<void>;
 
   constructor(private readonly stream: TarEntry) {
+    // Settles on the end, and also when the stream is torn down without one (an abort, a parser error),
+    // where waiting for 'end' alone would wait forever.
     this.endPromise = new Promise((resolve, reject) => {
       stream.once('end', () => {
         this.ended = true;
         resolve();
       });
       stream.once('error', reject);
+      stream.once('close', () => {
+        if (!this.ended) reject(new Error('Premature close'));
+      });
     });
     this.endPromise.catch(() => {});
   }
 
   read(want: number): Promise<Buffer> {
     if (want <= 0 || this.ended) return Promise.resolve(EMPTY);
+    if (this.stream.destroyed) return this.endPromise.then(() => EMPTY);
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let have = 0;
@@ -347,6 +364,7 @@ class EntryBody {
         this.stream.off('data', onData);
         this.stream.off('end', finish);
         this.stream.off('error', onError);
+        this.stream.off('close', onClose);
         this.stream.pause();
         const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
         const data = all.length > want ? all.subarray(0, want) : all;
@@ -363,11 +381,18 @@ class EntryBody {
       };
       const onError = (err: Error): void => {
         this.stream.off('data', onData);
+        this.stream.off('close', onClose);
         reject(err);
+      };
+      // A close without an end: the rejection comes from endPromise, with the stream's own reason.
+      const onClose = (): void => {
+        this.stream.off('data', onData);
+        this.endPromise.then(() => resolve(EMPTY), reject);
       };
       this.stream.on('data', onData);
       this.stream.once('end', finish);
       this.stream.once('error', onError);
+      this.stream.once('close', onClose);
       this.stream.resume();
     });
   }

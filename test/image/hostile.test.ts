@@ -397,6 +397,22 @@ describe('cancellation', () => {
     await expect(run()).rejects.toThrow(/abort/i);
     expect(n).toBeLessThan(64);
   });
+
+  it('an entry body read after the abort reports the abort, not the torn-down stream', async () => {
+    const layout = join(dir, 'layout-body');
+    const t = rawTar(Array.from({ length: 8 }, (_, i) => ({ name: `f${i}`, body: Buffer.alloc(256 * 1024, i) })));
+    await writeOciLayout(layout, [{ blob: gzip(t), tar: t }]);
+    const ac = new AbortController();
+    const img = await openImage(`oci:${layout}`, { signal: ac.signal });
+    const run = async () => {
+      for await (const e of img.layers[0]!.entries(DEFAULT_LIMITS)) {
+        ac.abort();
+        await new Promise((r) => setImmediate(r));
+        await e.read(1024 * 1024);
+      }
+    };
+    await expect(run()).rejects.toThrow(/abort/i);
+  });
 });
 
 describe('malformed documents and missing blobs', () => {
