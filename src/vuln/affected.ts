@@ -360,13 +360,13 @@ export function matchAffected(affected: readonly OsvAffected[], query: PackageQu
   }
   if (entries.length === 0) return null;
   const fixedList = [...fixed].sort((a, b) => cmp.compare(a, b));
-  const what = version === '' ? 'version unknown' : `${cmp.name} version ${version}`;
-  return {
-    entries,
-    fixed: fixedList,
-    reason:
-      fixedList.length > 0
-        ? `${what} is in an affected range; fixed in ${fixedList.join(', ')}`
-        : `${what} is affected; no fixed version known`,
-  };
+  return { entries, fixed: fixedList, reason: matchReason(cmp.name, version, fixedList) };
+}
+
+/** Why a version matched, for the finding (STYLE: every decision carries its reason). */
+export function matchReason(scheme: string, version: string, fixed: readonly string[]): string {
+  const what = version === '' ? 'version unknown' : `${scheme} version ${version}`;
+  return fixed.length > 0
+    ? `${what} is in an affected range; fixed in ${fixed.join(', ')}`
+    : `${what} is affected; no fixed version known`;
 }

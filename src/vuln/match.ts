@@ -1,8 +1,9 @@
 import { KIND_MAPPING } from '../core/checks.js';
 import type { Finding, Package, Severity } from '../core/types.js';
-import { matchAffected, type PackageQuery, queryVersion } from './affected.js';
+import { matchAffected, matchReason, type PackageQuery, queryVersion } from './affected.js';
 import { recordSeverity } from './cvss.js';
-import type { OsvCandidate, VulnDb } from './db/index.js';
+import type { OsvCandidate, StoredCandidate, VulnDb } from './db/index.js';
+import type { RowSeverity } from './row-severity.js';
 import { comparatorFor } from './versions/index.js';
 
 /** The package name as OSV spells it in the package's ecosystem. */
@@ -56,18 +57,20 @@ function idRank(id: string): number {
 function preferred(group: readonly Hit[]): Hit {
   let best = group[0]!;
   for (const h of group) {
-    const d = idRank(h.candidate.id) - idRank(best.candidate.id);
-    if (d < 0 || (d === 0 && h.candidate.id < best.candidate.id)) best = h;
+    const d = idRank(h.id) - idRank(best.id);
+    if (d < 0 || (d === 0 && h.id < best.id)) best = h;
   }
   return best;
 }
 
 interface Hit {
-  candidate: OsvCandidate;
+  id: string;
+  title: string | undefined;
   fixed: string[];
   reason: string;
-  entryIndex: number;
   ids: Set<string>;
+  /** The stored severity when the hit came from a row's summary, else how to work it out. */
+  severity: RowSeverity | { candidate: OsvCandidate; entryIndex: number };
 }
 
 /**
@@ -128,7 +131,8 @@ function hitsOf(q: PackageQuery, db: VulnDb, stats: MatchStats): Hit[] {
   // The installed version in order-key space, when it has one: records whose import-time
   // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
   const version = queryVersion(q);
-  const orderKey = version === '' ? null : (comparatorFor(q.ecosystem)?.orderKey?.(version) ?? null);
+  const cmp = version === '' ? undefined : comparatorFor(q.ecosystem);
+  const orderKey = cmp?.orderKey?.(version) ?? null;
   const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
   const seen = new Set<string>();
   for (const name of names) {
@@ -136,39 +140,59 @@ function hitsOf(q: PackageQuery, db: VulnDb, stats: MatchStats): Hit[] {
       if (seen.has(stored.id)) continue;
       seen.add(stored.id);
       stats.candidates++;
-      if (orderKey !== null && stored.excludes(orderKey)) {
+      const answer = orderKey === null ? undefined : stored.assess(orderKey);
+      if (answer === null) {
         stats.prefiltered++;
+        continue;
+      }
+      if (answer !== undefined) {
+        stats.summarized++;
+        hits.push(hitOf(stored, answer.fixed, matchReason(cmp!.name, version, answer.fixed), answer.severity));
         continue;
       }
       const m = matchAffected(stored.affected, q);
       if (!m) continue;
       const c = stored.full();
-      hits.push({
-        candidate: c,
-        fixed: m.fixed,
-        reason: m.reason,
-        // biome-ignore lint/complexity/useIndexOf: the DB and the evaluator type affected[] entries differently
-        entryIndex: c.affected.findIndex((a) => a === m.entries[0]),
-        ids: new Set([c.id, ...c.aliases, ...c.upstream]),
-      });
+      // biome-ignore lint/complexity/useIndexOf: the DB and the evaluator type affected[] entries differently
+      const entryIndex = c.affected.findIndex((a) => a === m.entries[0]);
+      hits.push(hitOf(stored, m.fixed, m.reason, { candidate: c, entryIndex }));
     }
   }
   return hits;
+}
+
+function hitOf(stored: StoredCandidate, fixed: string[], reason: string, severity: Hit['severity']): Hit {
+  const head = stored.head();
+  return {
+    id: head.id,
+    title: head.summary,
+    fixed,
+    reason,
+    ids: new Set([head.id, ...head.aliases, ...head.upstream]),
+    severity,
+  };
+}
+
+/** The severity a finding shows: the row's, or the record's for the entry that matched. */
+function severityOf(hit: Hit): RowSeverity {
+  if (!('candidate' in hit.severity)) return hit.severity;
+  const { candidate: c, entryIndex } = hit.severity;
+  const s = recordSeverity(
+    {
+      severity: c.severity,
+      database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
+      affected: c.affected,
+    },
+    entryIndex >= 0 ? entryIndex : undefined,
+  );
+  return { severity: s.severity, cvss: s.cvss };
 }
 
 /** One finding for a group of hits that are one vulnerability. */
 function findingOf(pkg: Package, q: PackageQuery, group: readonly Hit[]): Finding {
   const mapping = KIND_MAPPING.vulnerability;
   const best = group.length === 1 ? group[0]! : preferred(group);
-  const c = best.candidate;
-  const sev = recordSeverity(
-    {
-      severity: c.severity,
-      database_specific: c.databaseSeverity ? { severity: c.databaseSeverity } : undefined,
-      affected: c.affected,
-    },
-    best.entryIndex >= 0 ? best.entryIndex : undefined,
-  );
+  const sev = severityOf(best);
   // The group's fix: the lowest fixed version any of its records knows.
   const fixed =
     group.length === 1
@@ -177,13 +201,13 @@ function findingOf(pkg: Package, q: PackageQuery, group: readonly Hit[]): Findin
           group.flatMap((h) => h.fixed),
           q.ecosystem,
         );
-  const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== c.id).sort();
+  const aliases = [...new Set(group.flatMap((h) => [...h.ids]))].filter((id) => id !== best.id).sort();
   const finding: Finding = {
     kind: 'vulnerability',
-    id: c.id,
+    id: best.id,
     aliases,
     severity: SEVERITY_MAP[sev.severity] ?? 'UNKNOWN',
-    title: c.summary ?? c.id,
+    title: best.title ?? best.id,
     nist: mapping.nist,
     pci: mapping.pci,
     package: osvName(pkg),
@@ -209,6 +233,8 @@ export interface MatchStats {
   candidates: number;
   /** Of those, records the import-time summaries ruled out without evaluating them (prefilter.ts). */
   prefiltered: number;
+  /** Of those, hits the summaries answered (fix and severity included) without evaluating them. */
+  summarized: number;
 }
 
 /**
@@ -218,7 +244,14 @@ export interface MatchStats {
  */
 export function matchPackages(packages: readonly Package[], db: VulnDb): { findings: Finding[]; stats: MatchStats } {
   const findings: Finding[] = [];
-  const stats: MatchStats = { packages: packages.length, queried: 0, ownedSkipped: 0, candidates: 0, prefiltered: 0 };
+  const stats: MatchStats = {
+    packages: packages.length,
+    queried: 0,
+    ownedSkipped: 0,
+    candidates: 0,
+    prefiltered: 0,
+    summarized: 0,
+  };
   let cache = hitsByDb.get(db);
   if (!cache) {
     cache = new Map();

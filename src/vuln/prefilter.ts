@@ -21,9 +21,13 @@ import { comparatorFor } from './versions/index.js';
  * A summary exists only when every version the entries name has a key (plain dotted numbers in a
  * scheme that has keys); one version it cannot read and there is no summary.
  *
- * Text form, ranges then lists: `i0,fBA12;iA2,lA3|A1,B10`: per range, events `<kind><key>` joined
- * by `,` (kinds: i introduced, f fixed, l last_affected, m limit; `i0` and `m*` are the two ends),
- * ranges joined by `;`, then `|` and the listed versions' keys joined by `,`.
+ * A summary answers both ways: when it says a version is covered, it also gives the fixed versions
+ * that end the ranges holding it, as the record spells them, so a hit needs no parsing either.
+ *
+ * Text form, ranges then lists: `i0,fBA12=1.012;iA2,lA3|A1,B10`: per range, events `<kind><key>`
+ * joined by `,` (kinds: i introduced, f fixed, l last_affected, m limit; `i0` and `m*` are the two
+ * ends; a fixed event adds `=` and its version as written), ranges joined by `;`, then `|` and the
+ * listed versions' keys joined by `,`. Keys and keyed versions are letters, digits and dots only.
  */
 
 const KIND_CHAR: Record<EventKind, string> = { introduced: 'i', fixed: 'f', last_affected: 'l', limit: 'm' };
@@ -79,11 +83,14 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
         }
         const k = key(e.version);
         if (k === null) return null;
-        events.push({ kind: e.kind, version: k, parsed: k });
+        events.push({ kind: e.kind, version: k, parsed: e.version });
       }
       if (events.length > 1) events.sort(byKey);
       let text = '';
-      for (const e of events) text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
+      for (const e of events) {
+        text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
+        if (e.kind === 'fixed' && e.parsed !== null) text += `=${e.parsed as string}`;
+      }
       ranges += (rangeCount > 0 ? ';' : '') + text;
       rangeCount++;
     }
@@ -103,27 +110,57 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
 const byKey = eventOrder((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
 
 /**
- * True when the entries a summary describes certainly do not cover the version whose order key is
- * `installed`: no range holds it and no list names it.
+ * What the entries a summary describes say about the version whose order key is `installed`: null
+ * when none covers it; otherwise the fixed versions that end the ranges holding it, as written,
+ * lowest first (empty: affected, no fix known). Exactly the evaluator's answer (affected.ts).
  */
-export function summaryExcludes(summary: string, installed: string): boolean {
+export function summaryAssess(summary: string, installed: string): string[] | null {
   const bar = summary.lastIndexOf('|');
+  let affected = false;
+  let fixed: Event[] | null = null;
   if (bar > 0) {
     const vs = (e: Event) => (installed < e.version ? -1 : installed > e.version ? 1 : 0);
     for (const range of summary.slice(0, bar).split(';')) {
       const events: Event[] = [];
       for (const t of range.split(',')) {
         const kind = CHAR_KIND[t[0]!];
-        if (kind) events.push({ kind, version: t.slice(1), parsed: null });
+        if (!kind) continue;
+        const eq = kind === 'fixed' ? t.indexOf('=') : -1;
+        events.push(
+          eq > 0
+            ? { kind, version: t.slice(1, eq), parsed: t.slice(eq + 1) }
+            : { kind, version: t.slice(1), parsed: null },
+        );
       }
-      if (walk(events, vs)) return false;
+      const w = walk(events, vs);
+      if (!w) continue;
+      affected = true;
+      const closing = w.closedBy >= 0 ? events[w.closedBy]! : null;
+      if (closing?.kind === 'fixed' && typeof closing.parsed === 'string') {
+        fixed ??= [];
+        if (!fixed.some((f) => f.parsed === closing.parsed)) fixed.push(closing);
+      }
     }
   }
-  return (
-    bar === summary.length - 1 ||
-    !summary
-      .slice(bar + 1)
-      .split(',')
-      .includes(installed)
-  );
+  if (
+    !affected &&
+    (bar === summary.length - 1 ||
+      !summary
+        .slice(bar + 1)
+        .split(',')
+        .includes(installed))
+  )
+    return null;
+  if (fixed === null) return [];
+  // Stable, as the evaluator's sort: two spellings of one version keep the order they were met in.
+  if (fixed.length > 1) fixed.sort((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
+  return fixed.map((f) => f.parsed as string);
+}
+
+/**
+ * True when the entries a summary describes certainly do not cover the version whose order key is
+ * `installed`: no range holds it and no list names it.
+ */
+export function summaryExcludes(summary: string, installed: string): boolean {
+  return summaryAssess(summary, installed) === null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchAffected, type OsvAffected, queryVersion } from '../../src/vuln/affected.js';
-import { summarize, summaryExcludes } from '../../src/vuln/prefilter.js';
+import { summarize, summaryAssess, summaryExcludes } from '../../src/vuln/prefilter.js';
 import { comparatorFor } from '../../src/vuln/versions/index.js';
 import { prng } from '../helpers/prng.js';
 import { type Json, readJsonFiles } from './db/helpers.js';
@@ -8,9 +8,10 @@ import { type Json, readJsonFiles } from './db/helpers.js';
 const FIX = new URL('../fixtures/vuln/db/', import.meta.url).pathname;
 
 /**
- * The prefilter may only ever say "not affected" where the evaluator says so too. For one package's
- * entries (what a DB row holds) the two must agree exactly whenever there is a summary: checked on
- * real advisories and on random ranges, lists and versions.
+ * The prefilter may only ever say "not affected" where the evaluator says so too, and when it says
+ * "affected" it gives the evaluator's fixed versions. For one package's entries (what a DB row holds)
+ * the two must agree exactly whenever there is a summary: checked on real advisories and on random
+ * ranges, lists and versions.
  */
 function agree(ecosystem: string, name: string, entries: OsvAffected[], versions: readonly string[]): number {
   const summary = summarize(ecosystem, entries);
@@ -20,11 +21,11 @@ function agree(ecosystem: string, name: string, entries: OsvAffected[], versions
   for (const version of versions) {
     const k = key(queryVersion({ ecosystem, name, version }));
     if (k === null) continue;
-    const affected = matchAffected(entries, { ecosystem, name, version }) !== null;
-    const excluded = summaryExcludes(summary, k);
-    if (excluded === affected)
+    const m = matchAffected(entries, { ecosystem, name, version });
+    const fixed = summaryAssess(summary, k);
+    if (JSON.stringify(fixed) !== JSON.stringify(m ? m.fixed : null))
       expect.fail(
-        `${ecosystem} ${name} ${version}: summary ${summary} excludes=${excluded}, evaluator affected=${affected}`,
+        `${ecosystem} ${name} ${version}: summary ${summary} says ${JSON.stringify(fixed)}, evaluator ${JSON.stringify(m?.fixed ?? null)}`,
       );
     checked++;
   }
@@ -118,6 +119,27 @@ describe('prefilter summaries', () => {
       expect(summaryExcludes(summary, key('2.0.1')!)).toBe(false);
       expect(summaryExcludes(summary, key('3')!)).toBe(true);
       expect(agree(ecosystem, 'p', entries, ['1.0', '01.00', '1.0.0', '1', '2.0.1', '2.0.10', '3'])).toBe(7);
+    }
+  });
+
+  it('gives each fixed version once, lowest first, equal spellings in the order the record has them', () => {
+    for (const ecosystem of ['PyPI', 'Debian:12', 'npm']) {
+      const range = (...events: object[]) => ({ type: 'ECOSYSTEM', events });
+      const entries: OsvAffected[] = [
+        {
+          package: { ecosystem, name: 'p' },
+          ranges: [range({ introduced: '0' }, { fixed: '2.0' }), range({ introduced: '1.0' }, { fixed: '2.0' })],
+        },
+        {
+          package: { ecosystem, name: 'p' },
+          ranges: [range({ introduced: '0' }, { fixed: '02.0' }), range({ introduced: '0' }, { fixed: '1.5' })],
+        },
+      ];
+      const summary = summarize(ecosystem, entries)!;
+      const k = comparatorFor(ecosystem)!.orderKey!('1.2')!;
+      // dpkg orders 02.0 and 2.0 as equal too (numbers compare as numbers).
+      expect(summaryAssess(summary, k)).toEqual(['1.5', '2.0', '02.0']);
+      expect(agree(ecosystem, 'p', entries, ['1.2', '1.0', '1.5', '2.0', '0.1'])).toBe(5);
     }
   });
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
-import { summaryExcludes } from '../prefilter.js';
+import { summaryAssess } from '../prefilter.js';
+import { parseRowSeverity, type RowSeverity } from '../row-severity.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvReference, type OsvSeverity } from './osv.js';
 import { FIX_HINT, openChecked, SCHEMA_VERSION } from './schema.js';
 
@@ -36,11 +37,22 @@ export interface StoredCandidate {
   readonly affected: OsvAffected[];
   /** The whole candidate; its `affected` is this one's. Parsed on the first call, then kept. */
   full(): OsvCandidate;
+  /** The record's own fields (the candidate without `affected`, which stays unparsed). */
+  head(): Omit<OsvCandidate, 'affected'>;
   /**
-   * True when the import-time summaries prove that no entry covers the version whose order key
-   * (versions/order-key.ts) is given; false when they do not, or cannot (then evaluate `affected`).
+   * What the import-time summaries (prefilter.ts) say about the version whose order key
+   * (versions/order-key.ts) is given: null when they prove no entry covers it; a `SummaryHit`
+   * when they prove one does and the row holds the severity too; undefined when they cannot say
+   * either (then evaluate `affected`).
    */
-  excludes(installedKey: string): boolean;
+  assess(installedKey: string): SummaryHit | null | undefined;
+}
+
+/** A hit answered from a row's summary: what the evaluator and `recordSeverity` would have said. */
+export interface SummaryHit {
+  /** Fixed versions ending the ranges that hold the version, as written, lowest first. */
+  fixed: string[];
+  severity: RowSeverity;
 }
 
 export interface EcosystemStatus {
@@ -93,6 +105,7 @@ interface AffectedRow {
   record: number;
   id: string;
   summary: string | null;
+  severity: string | null;
   name?: string;
   head: string;
   entries: string;
@@ -101,13 +114,13 @@ interface AffectedRow {
 /** Lookups answered from the cache before it is emptied (a scan asks for a few thousand packages). */
 const CACHE_KEYS = 20_000;
 
-const AFFECTED = 'SELECT record, id, head, entries, summary FROM affected WHERE eco_base = ? AND name = ?';
+const AFFECTED = 'SELECT record, id, head, entries, summary, severity FROM affected WHERE eco_base = ? AND name = ?';
 /**
  * The same for every name of a JSON array: one statement, one index descent per name. CROSS JOIN
  * fixes the loop order (names outside): without statistics the planner may scan `affected` instead.
  */
 const AFFECTED_MANY =
-  'SELECT a.name, a.record, a.id, a.head, a.entries, a.summary FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
+  'SELECT a.name, a.record, a.id, a.head, a.entries, a.summary, a.severity FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
 
 /**
  * SQLite's page cache for the read handle, in KiB. Small on purpose: a scan's lookups touch a few
@@ -125,7 +138,7 @@ class Stored implements StoredCandidate {
   private readonly rows: AffectedRow[];
   constructor(
     readonly id: string,
-    private readonly head: string,
+    private readonly headText: string,
     first: AffectedRow,
   ) {
     this.rows = [first];
@@ -146,18 +159,31 @@ class Stored implements StoredCandidate {
     return this.entries;
   }
 
-  excludes(installedKey: string): boolean {
-    for (const r of this.rows) if (r.summary === null || !summaryExcludes(r.summary, installedKey)) return false;
-    return true;
+  assess(installedKey: string): SummaryHit | null | undefined {
+    if (this.rows.length === 1) {
+      const row = this.rows[0]!;
+      if (row.summary === null) return undefined;
+      const fixed = summaryAssess(row.summary, installedKey);
+      if (fixed === null) return null;
+      const severity = row.severity === null ? null : parseRowSeverity(row.severity);
+      return severity === null ? undefined : { fixed, severity };
+    }
+    // Several rows (a record naming the package under `Debian` and `Debian:12`): the summaries can
+    // still rule the record out; a hit's fix and severity come from the evaluator over all entries.
+    for (const r of this.rows)
+      if (r.summary === null || summaryAssess(r.summary, installedKey) !== null) return undefined;
+    return null;
+  }
+
+  head(): Omit<OsvCandidate, 'affected'> {
+    if (!this.parsed) this.parsed = JSON.parse(this.headText) as OsvCandidate;
+    return this.parsed;
   }
 
   full(): OsvCandidate {
-    if (!this.parsed) {
-      const c = JSON.parse(this.head) as OsvCandidate;
-      c.affected = this.affected;
-      this.parsed = c;
-    }
-    return this.parsed;
+    const c = this.head() as OsvCandidate;
+    if (c.affected === undefined) c.affected = this.affected;
+    return c;
   }
 }
 

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 
@@ -14,7 +14,9 @@ export const FORMAT = 'palisade-vulndb';
  * of its rows), and `entries`, that package's raw `affected[]` entries as JSON, which the matcher
  * evaluates itself. A lookup reads `affected` alone: one index probe and the package's rows, no
  * join; the id beside the head lets a matcher order and skip records without parsing heads, and
- * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either.
+ * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either, and
+ * answer most hits without it too, with `severity` (row-severity.ts), the record's severity for
+ * that package worked out at import.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
  * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
  * both "this release" and "any release" lookups.
@@ -35,7 +37,8 @@ CREATE TABLE affected (
   ecosystem TEXT NOT NULL,
   head TEXT NOT NULL,
   entries TEXT NOT NULL,
-  summary TEXT
+  summary TEXT,
+  severity TEXT
 );
 CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL);
 CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;

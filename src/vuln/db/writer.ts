@@ -5,7 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 import { summarize } from '../prefilter.js';
+import { rowSeverity } from '../row-severity.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
+import type { OsvCandidate } from './read.js';
 import { type PreparedRecord, prepareRecord } from './rows.js';
 import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
@@ -73,7 +75,7 @@ export class DbWriter {
     this.stats = bulk ? new Map() : null;
     this.stmt = {
       insertAffected: db.prepare(
-        'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
       insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
@@ -81,7 +83,8 @@ export class DbWriter {
       deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
       deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
       deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE record = ? AND ecosystem = ? AND name = ?'),
-      updateHead: db.prepare('UPDATE affected SET head = ? WHERE record = ?'),
+      // The stored severities were worked out with the old head: those rows fall back to the evaluator.
+      updateHead: db.prepare('UPDATE affected SET head = ?, severity = NULL WHERE record = ?'),
       deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
       insertAlias: db.prepare('INSERT INTO aliases (alias, record) VALUES (?, ?)'),
       setMeta: db.prepare(
@@ -215,11 +218,22 @@ export class DbWriter {
           }
         }
     }
+    // The prefilter summary and the row's severity are made here, on the writing thread, which waits
+    // for the decoding thread most of a bulk import: made there they lengthened its critical path.
+    let severitySource: Pick<OsvCandidate, 'severity' | 'databaseSeverity'> | undefined;
     for (const g of groups) {
-      // The prefilter summary is made here, on the writing thread, which waits for the decoding
-      // thread most of a bulk import: made there it lengthened the import's critical path by a tenth.
-      const summary = summarize(g.ecosystem, JSON.parse(g.entries) as OsvAffected[]);
-      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, summary);
+      const entries = JSON.parse(g.entries) as OsvAffected[];
+      const summary = summarize(g.ecosystem, entries);
+      let severity: string | null = null;
+      if (summary !== null) {
+        severitySource ??= JSON.parse(head) as OsvCandidate;
+        const { severity: vectors, databaseSeverity } = severitySource;
+        severity = rowSeverity(
+          { severity: vectors, database_specific: databaseSeverity ? { severity: databaseSeverity } : undefined },
+          entries,
+        );
+      }
+      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, summary, severity);
     }
     for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';

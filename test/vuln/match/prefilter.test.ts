@@ -3,15 +3,38 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Package } from '../../../src/core/types.js';
 import { matchAffected } from '../../../src/vuln/affected.js';
 import { importInputs } from '../../../src/vuln/db/index.js';
-import { matchPackages, openVulnDb } from '../../../src/vuln/index.js';
+import { matchPackages, openVulnDb, type VulnDb } from '../../../src/vuln/index.js';
 import { type Json, readJsonFiles, tempDir } from '../db/helpers.js';
 
 const FIX = new URL('../../fixtures/vuln/db/', import.meta.url).pathname;
 const TYPES: Record<string, Package['type']> = { npm: 'npm', PyPI: 'pypi', Debian: 'deb' };
 
+/** The same DB with its summaries unused: every record goes through the evaluator and `recordSeverity`. */
+function withoutSummaries(db: VulnDb): VulnDb {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'candidates')
+        return (ecosystem: string, name: string) =>
+          target.candidates(ecosystem, name).map((c) => ({
+            id: c.id,
+            get affected() {
+              return c.affected;
+            },
+            full: () => c.full(),
+            head: () => c.head(),
+            assess: () => undefined,
+          }));
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
 /**
  * End to end through a real DB: the records the import-time summaries rule out are exactly records
- * the evaluator would not have reported. The reference evaluates every record `lookup` returns.
+ * the evaluator would not have reported, and the hits they answer are the findings the evaluator
+ * gives, fixed version, severity and CVSS included. One reference evaluates every record `lookup`
+ * returns; the other is the matcher itself with the summaries unused.
  */
 describe('matcher: the prefilter changes no finding', () => {
   let db: string;
@@ -69,6 +92,21 @@ describe('matcher: the prefilter changes no finding', () => {
           if (hit) want++;
         }
       expect(want).toBeGreaterThan(100);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('answers hits from the summaries exactly as the evaluator does, finding for finding', () => {
+    const h = openVulnDb(db);
+    try {
+      const fast = matchPackages(packages, h);
+      const slow = matchPackages(packages, withoutSummaries(h));
+      expect(slow.stats.summarized).toBe(0);
+      expect(fast.stats.summarized).toBeGreaterThan(100);
+      expect(fast.findings.filter((f) => f.cvss).length).toBeGreaterThan(50);
+      expect(fast.findings.filter((f) => f.fixedVersion).length).toBeGreaterThan(50);
+      expect(fast.findings).toEqual(slow.findings);
     } finally {
       h.close();
     }
