@@ -89,6 +89,31 @@ function parseVersion(cmp: Comparator, version: string): unknown {
 }
 
 /**
+ * Order keys already computed, per comparator: an import meets the same few thousand version strings
+ * in hundreds of thousands of records (and each Debian record once per release), and a long version
+ * list is checked once per query. Bounded.
+ */
+const orderKeys = new WeakMap<Comparator, Map<string, string | null>>();
+const MAX_KEYS = 50_000;
+
+/** The comparator's order key for `version` (versions/order-key.ts), through the memo; null when none. */
+export function orderKeyOf(cmp: Comparator, version: string): string | null {
+  if (!cmp.orderKey) return null;
+  let memo = orderKeys.get(cmp);
+  if (!memo) {
+    memo = new Map();
+    orderKeys.set(cmp, memo);
+  }
+  let k = memo.get(version);
+  if (k === undefined) {
+    k = cmp.orderKey(version);
+    if (memo.size >= MAX_KEYS) memo.clear();
+    memo.set(version, k);
+  }
+  return k;
+}
+
+/**
  * The spec's event order: `introduced: "0"` first, `limit: "*"` last, the rest by `compare`.
  * Shared with the prefilter, whose summaries must walk events in exactly this order.
  */
@@ -168,13 +193,13 @@ export function rangesToCheck(affected: OsvAffected): OsvRange[] {
 
 function inVersionList(version: string, installed: unknown, affected: OsvAffected, cmp: Comparator): boolean {
   if (!Array.isArray(affected.versions)) return false;
-  // Plain dotted versions on both sides compare by key; anything else is parsed and compared.
-  const key = cmp.orderKey?.(version) ?? null;
+  // Versions with order keys on both sides compare by key; anything else is parsed and compared.
+  const key = orderKeyOf(cmp, version);
   for (const v of affected.versions) {
     if (typeof v !== 'string') continue;
     if (v === version) return true;
     if (key !== null) {
-      const k = cmp.orderKey!(v);
+      const k = orderKeyOf(cmp, v);
       if (k !== null) {
         if (k === key) return true;
         continue;

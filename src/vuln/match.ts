@@ -1,6 +1,6 @@
 import { KIND_MAPPING } from '../core/checks.js';
 import type { Finding, Package, Severity } from '../core/types.js';
-import { matchAffected, matchReason, type PackageQuery, queryVersion } from './affected.js';
+import { matchAffected, matchReason, orderKeyOf, type PackageQuery, queryVersion } from './affected.js';
 import { recordSeverity } from './cvss.js';
 import type { OsvCandidate, StoredCandidate, VulnDb } from './db/index.js';
 import type { RowSeverity } from './row-severity.js';
@@ -132,7 +132,7 @@ function hitsOf(q: PackageQuery, db: VulnDb, stats: MatchStats): Hit[] {
   // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
   const version = queryVersion(q);
   const cmp = version === '' ? undefined : comparatorFor(q.ecosystem);
-  const orderKey = cmp?.orderKey?.(version) ?? null;
+  const orderKey = cmp ? orderKeyOf(cmp, version) : null;
   const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
   const seen = new Set<string>();
   for (const name of names) {

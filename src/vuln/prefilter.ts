@@ -6,6 +6,7 @@ import {
   isStar,
   isZero,
   type OsvAffected,
+  orderKeyOf,
   rangesToCheck,
   walk,
 } from './affected.js';
@@ -15,11 +16,11 @@ import { comparatorFor } from './versions/index.js';
  * A package's `affected[]` entries written down at import in order-key space (versions/order-key.ts):
  * ranges with their events already sorted, and the version lists, as keys. A matcher holding the
  * installed version's key can then rule a record out with string comparisons alone, before parsing
- * its JSON, which is most of what matching costs on a first scan. Only a "certainly not affected"
- * is ever taken from a summary: every other answer goes through the full evaluator (affected.ts).
+ * its JSON, which is most of what matching costs on a first scan.
  *
  * A summary exists only when every version the entries name has a key (plain dotted numbers in a
- * scheme that has keys); one version it cannot read and there is no summary.
+ * scheme that has keys, any Debian version); one version it cannot read and there is no summary,
+ * and the matcher evaluates the entries in full (affected.ts).
  *
  * A summary answers both ways: when it says a version is covered, it also gives the fixed versions
  * that end the ranges holding it, as the record spells them, so a hit needs no parsing either.
@@ -27,49 +28,23 @@ import { comparatorFor } from './versions/index.js';
  * Text form, ranges then lists: `i0,fBA12=1.012;iA2,lA3|A1,B10`: per range, events `<kind><key>`
  * joined by `,` (kinds: i introduced, f fixed, l last_affected, m limit; `i0` and `m*` are the two
  * ends; a fixed event adds `=` and its version as written), ranges joined by `;`, then `|` and the
- * listed versions' keys joined by `,`. Keys and keyed versions are letters, digits and dots only.
+ * listed versions' keys joined by `,`, leaving out those a range already holds. No key and no
+ * keyed version holds `,` `;` `|` or `=`.
  */
 
 const KIND_CHAR: Record<EventKind, string> = { introduced: 'i', fixed: 'f', last_affected: 'l', limit: 'm' };
-const CHAR_KIND: Record<string, EventKind> = { i: 'introduced', f: 'fixed', l: 'last_affected', m: 'limit' };
 
 /** Summaries longer than this are not written (a record listing thousands of versions). */
 const MAX_SUMMARY = 16_384;
 
-/**
- * Keys already computed, per scheme: an import meets the same few thousand version strings in
- * hundreds of thousands of records (and each Debian record once per release). Bounded.
- */
-const keyMemo = new WeakMap<(v: string) => string | null, Map<string, string | null>>();
-const MAX_MEMO = 50_000;
-
-/** `orderKey` through its memo. */
-function memoised(orderKey: (v: string) => string | null): (v: string) => string | null {
-  let memo = keyMemo.get(orderKey);
-  if (!memo) {
-    memo = new Map();
-    keyMemo.set(orderKey, memo);
-  }
-  const m = memo;
-  return (v) => {
-    let k = m.get(v);
-    if (k === undefined) {
-      k = orderKey(v);
-      if (m.size >= MAX_MEMO) m.clear();
-      m.set(v, k);
-    }
-    return k;
-  };
-}
-
 /** The summary of one package's entries, or null when it cannot be written exactly. */
 export function summarize(ecosystem: string, entries: readonly OsvAffected[]): string | null {
-  const orderKey = comparatorFor(ecosystem)?.orderKey;
-  if (!orderKey) return null;
-  const key = memoised(orderKey);
+  const cmp = comparatorFor(ecosystem);
+  if (!cmp?.orderKey) return null;
+  const key = (v: string) => orderKeyOf(cmp, v);
   let ranges = '';
-  let rangeCount = 0;
-  let listed = '';
+  const held: Event[][] = [];
+  const listedKeys = new Set<string>();
   for (const a of entries) {
     if (!a || typeof a !== 'object') continue;
     for (const range of rangesToCheck(a)) {
@@ -91,16 +66,24 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
         text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
         if (e.kind === 'fixed' && e.parsed !== null) text += `=${e.parsed as string}`;
       }
-      ranges += (rangeCount > 0 ? ';' : '') + text;
-      rangeCount++;
+      ranges += (held.length > 0 ? ';' : '') + text;
+      held.push(events);
     }
     if (Array.isArray(a.versions))
       for (const v of a.versions) {
         if (typeof v !== 'string') continue;
         const k = key(v);
         if (k === null) return null;
-        listed += listed ? `,${k}` : k;
+        listedKeys.add(k);
       }
+  }
+  // A listed version a range already holds changes no answer (the fix comes from the ranges either
+  // way), so only the others are written: OSV lists mostly enumerate what the ranges hold, and
+  // Debian's run to dozens of versions per record.
+  let listed = '';
+  for (const k of listedKeys) {
+    const vs = (e: Event) => (k < e.version ? -1 : k > e.version ? 1 : 0);
+    if (!held.some((events) => walk(events, vs))) listed += listed ? `,${k}` : k;
   }
   const text = `${ranges}|${listed}`;
   return text.length > MAX_SUMMARY ? null : text;
@@ -113,48 +96,131 @@ const byKey = eventOrder((x, y) => (x.version < y.version ? -1 : x.version > y.v
  * What the entries a summary describes say about the version whose order key is `installed`: null
  * when none covers it; otherwise the fixed versions that end the ranges holding it, as written,
  * lowest first (empty: affected, no fix known). Exactly the evaluator's answer (affected.ts).
+ *
+ * It reads the text in place, allocating nothing but the answer: it runs once per candidate record
+ * of a scan, mostly in code V8 has not optimised yet, where every string piece and array counts.
  */
 export function summaryAssess(summary: string, installed: string): string[] | null {
   const bar = summary.lastIndexOf('|');
   let affected = false;
-  let fixed: Event[] | null = null;
-  if (bar > 0) {
-    const vs = (e: Event) => (installed < e.version ? -1 : installed > e.version ? 1 : 0);
-    for (const range of summary.slice(0, bar).split(';')) {
-      const events: Event[] = [];
-      for (const t of range.split(',')) {
-        const kind = CHAR_KIND[t[0]!];
-        if (!kind) continue;
-        const eq = kind === 'fixed' ? t.indexOf('=') : -1;
-        events.push(
-          eq > 0
-            ? { kind, version: t.slice(1, eq), parsed: t.slice(eq + 1) }
-            : { kind, version: t.slice(1), parsed: null },
-        );
-      }
-      const w = walk(events, vs);
-      if (!w) continue;
+  let fixedAt: number[] | null = null;
+  for (let from = 0; from < bar; ) {
+    let to = summary.indexOf(';', from);
+    if (to < 0 || to > bar) to = bar;
+    const closing = walkRange(summary, from, to, installed);
+    if (closing !== NOT_AFFECTED) {
       affected = true;
-      const closing = w.closedBy >= 0 ? events[w.closedBy]! : null;
-      if (closing?.kind === 'fixed' && typeof closing.parsed === 'string') {
-        fixed ??= [];
-        if (!fixed.some((f) => f.parsed === closing.parsed)) fixed.push(closing);
+      if (closing >= 0) {
+        fixedAt ??= [];
+        if (!fixedAt.some((at) => sameFixed(summary, at, closing))) fixedAt.push(closing);
+      }
+    }
+    from = to + 1;
+  }
+  if (!affected && !listed(summary, bar + 1, installed)) return null;
+  if (fixedAt === null) return [];
+  const fixed = fixedAt.map((at) => ({
+    key: summary.slice(at + 1, summary.indexOf('=', at)),
+    version: fixedVersion(summary, at),
+  }));
+  // Stable, as the evaluator's sort: two spellings of one version keep the order they were met in.
+  if (fixed.length > 1) fixed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return fixed.map((f) => f.version);
+}
+
+const NOT_AFFECTED = -2;
+const OPEN = -1;
+
+/** Where the token starting at `at` ends: the next `,` before `to`, else `to`. */
+function tokenEnd(text: string, at: number, to: number): number {
+  const comma = text.indexOf(',', at);
+  return comma < 0 || comma > to ? to : comma;
+}
+
+/** `installed` against the key at text[a, b), as strings compare: negative, zero or positive. */
+function compareKey(installed: string, text: string, a: number, b: number): number {
+  const key = text.slice(a, b);
+  return installed < key ? -1 : installed > key ? 1 : 0;
+}
+
+/** Whether the fixed tokens at `a` and `b` name the same version as written. */
+function sameFixed(text: string, a: number, b: number): boolean {
+  return fixedVersion(text, a) === fixedVersion(text, b);
+}
+
+/** The version as written of the fixed token at `at`: up to the next `,`, `;` or `|`. */
+function fixedVersion(text: string, at: number): string {
+  const eq = text.indexOf('=', at);
+  let end = eq + 1;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c === COMMA || c === SEMICOLON || c === BAR) break;
+    end++;
+  }
+  return text.slice(eq + 1, end);
+}
+const COMMA = 44;
+const SEMICOLON = 59;
+const BAR = 124;
+
+/**
+ * `walk` (affected.ts) over one range of the text, text[from, to): NOT_AFFECTED, OPEN (affected,
+ * closed by no fixed event), or where the fixed event closing the interval that holds the version
+ * starts. Events are already in the evaluator's order.
+ */
+function walkRange(text: string, from: number, to: number, installed: string): number {
+  // limit: an upper bound for the whole range ("*" = none).
+  let limited = false;
+  let underLimit = false;
+  for (let at = from; at < to; at = tokenEnd(text, at, to) + 1) {
+    if (text[at] !== 'm') continue;
+    limited = true;
+    const end = tokenEnd(text, at, to);
+    if ((end === at + 2 && text[at + 1] === '*') || compareKey(installed, text, at + 1, end) < 0) underLimit = true;
+  }
+  if (limited && !underLimit) return NOT_AFFECTED;
+  let affected = false;
+  let stop = to;
+  for (let at = from; at < to; at = tokenEnd(text, at, to) + 1) {
+    const kind = text[at];
+    if (kind === 'm') continue;
+    let end = tokenEnd(text, at, to);
+    if (kind === 'i') {
+      if ((end === at + 2 && text[at + 1] === '0') || compareKey(installed, text, at + 1, end) >= 0) affected = true;
+      else {
+        stop = at;
+        break;
+      }
+    } else {
+      if (kind === 'f') {
+        const eq = text.indexOf('=', at);
+        if (eq >= 0 && eq < end) end = eq;
+      }
+      const d = compareKey(installed, text, at + 1, end);
+      if (kind === 'f' ? d >= 0 : d > 0) affected = false;
+      else {
+        stop = at;
+        break;
       }
     }
   }
-  if (
-    !affected &&
-    (bar === summary.length - 1 ||
-      !summary
-        .slice(bar + 1)
-        .split(',')
-        .includes(installed))
-  )
-    return null;
-  if (fixed === null) return [];
-  // Stable, as the evaluator's sort: two spellings of one version keep the order they were met in.
-  if (fixed.length > 1) fixed.sort((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
-  return fixed.map((f) => f.parsed as string);
+  if (!affected) return NOT_AFFECTED;
+  // The first closing event at or after the stop point ends the interval holding the version.
+  for (let at = stop; at < to; at = tokenEnd(text, at, to) + 1) {
+    if (text[at] === 'f') return at;
+    if (text[at] === 'l') return OPEN;
+  }
+  return OPEN;
+}
+
+/** Whether the list part of the text, from `from`, names the key `installed`. */
+function listed(text: string, from: number, installed: string): boolean {
+  for (let at = text.indexOf(installed, from); at >= 0; at = text.indexOf(installed, at + 1)) {
+    const end = at + installed.length;
+    if ((at === from || text.charCodeAt(at - 1) === COMMA) && (end === text.length || text.charCodeAt(end) === COMMA))
+      return true;
+  }
+  return false;
 }
 
 /**

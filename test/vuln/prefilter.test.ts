@@ -79,11 +79,15 @@ describe('prefilter summaries', () => {
   it('agree with the evaluator on random ranges, lists and versions, for every scheme with keys in the bench mix', () => {
     const rand = prng(11);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-    const version = () =>
+    const plain = () =>
       Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(['0', '1', '2', '3', '10', '01', '00'])).join('.');
     let checked = 0;
+    // Debian versions get keys with epochs, revisions, `~` and letters too: draw those as well.
+    const debian = () =>
+      `${pick(['', '', '1:'])}${plain()}${pick(['', '', '~rc1', 'a', '+dfsg'])}${pick(['', '-1', '-1+deb12u1', '-0ubuntu1', '-1~'])}`;
     for (const ecosystem of ['Debian:12', 'PyPI', 'npm', 'crates.io', 'Maven', 'RubyGems', 'Packagist', 'Go'])
       for (let i = 0; i < 150; i++) {
+        const version = ecosystem === 'Debian:12' && i % 2 === 0 ? debian : plain;
         const ranges = Array.from({ length: 1 + Math.floor(rand() * 2) }, () => ({
           type: pick(['ECOSYSTEM', 'SEMVER', 'GIT']),
           events: Array.from({ length: 1 + Math.floor(rand() * 4) }, () => {

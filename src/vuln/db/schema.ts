@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 

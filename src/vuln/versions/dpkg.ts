@@ -1,4 +1,3 @@
-import { orderKeys } from './order-key.js';
 import type { Cmp } from './types.js';
 import { isDigitCode, makeComparator } from './util.js';
 
@@ -200,11 +199,58 @@ function compareParsedDpkg(a: ParsedDpkg, b: ParsedDpkg): Cmp {
   return compareSegments(a.up, b.up) || compareSegments(a.rev, b.rev);
 }
 
+/**
+ * dpkg's order as a string order (see order-key.ts), for every version written with the characters
+ * Debian allows: the epoch as a number, then upstream and revision, each as its alternating runs.
+ * A non-digit run is its characters by dpkg's weight ('~' first, then letters, then the other
+ * symbols, mapped to the ASCII characters after `z`) closed by RUN_END, which sorts where dpkg's end of run does: after '~', before anything
+ * else; a digit run is a number as order-key.ts writes them (`@` for zero). Each part ends with
+ * PART_END, which meets only another part's non-digit character (every part opens with a run pair,
+ * so both sides are aligned there) and sorts as an end of run does.
+ */
+const TILDE = '!';
+const PART_END = '"';
+const RUN_END = '#';
+/** The symbols after the letters, in dpkg's order (their ASCII order), in one byte each. */
+const SYMBOL: Record<string, string> = { '+': '{', '-': '}', '.': '~', ':': '\x7f' };
+/** Digits, letters and `.+~-:`: all Debian allows, none of them a summary separator (prefilter.ts). */
+const KEYABLE = /^[0-9A-Za-z.+~:-]+$/;
+
+function partKey(segments: Segments): string {
+  let out = '';
+  for (let i = 0; i < segments.length || i === 0; i += 2) {
+    const run = segments[i] ?? '';
+    for (let j = 0; j < run.length; j++) {
+      const c = run.charCodeAt(j);
+      out += c === 126 ? TILDE : isAlpha(c) ? run[j] : SYMBOL[run[j]!];
+    }
+    out += RUN_END + numberKey(segments[i + 1] ?? '');
+  }
+  return out + PART_END;
+}
+
+/** A digit run without leading zeros: its length as a letter, then the digits (`@` alone for zero). */
+function numberKey(digits: string): string {
+  return String.fromCharCode(64 + digits.length) + digits;
+}
+
+function dpkgOrderKey(v: string): string | null {
+  if (v.length > 256) return null;
+  const p = checkDpkgVersion(v).version;
+  if (!p || !KEYABLE.test(p.upstream) || (p.revision !== '' && !KEYABLE.test(p.revision))) return null;
+  const up = segment(p.upstream);
+  const rev = segment(p.revision);
+  for (let i = 1; i < up.length; i += 2) if (up[i]!.length > MAX_DIGITS) return null;
+  for (let i = 1; i < rev.length; i += 2) if (rev[i]!.length > MAX_DIGITS) return null;
+  return numberKey(String(p.epoch === 0 ? '' : p.epoch)) + partKey(up) + partKey(rev);
+}
+/** Digit runs longer than this get no key (the length stays one letter). */
+const MAX_DIGITS = 40;
+
 export const dpkg = makeComparator<ParsedDpkg>(
   'dpkg',
   parseDpkg,
   compareParsedDpkg,
   (v) => checkDpkgVersion(v).problem === null,
-  // Trailing zero components count in dpkg (`1.0` > `1`); leading zeros do not (`1.00` = `1.0`).
-  orderKeys.exact,
+  dpkgOrderKey,
 );

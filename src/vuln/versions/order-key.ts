@@ -9,9 +9,11 @@
  * digit, `B` for two ...), so a longer number sorts higher; a version that is a prefix of another
  * sorts first. Where schemes differ is trailing zeros: PEP 440, Maven and RubyGems pad releases
  * with zeros (`1.0` = `1`); the SemVer-like schemes (npm, crates.io, Go, NuGet, Pub) read up to
- * three numbers padded with zeros (`1.2` = `1.2.0`); dpkg, Composer, CRAN and Hackage count
- * every component (`1.0` > `1`). Which reading a comparator carries is checked against the
- * comparator itself (test/vuln/versions/order-key.test.ts); apk and rpm carry none.
+ * three numbers padded with zeros (`1.2` = `1.2.0`); Composer, CRAN and Hackage count every
+ * component (`1.0` > `1`). dpkg carries a key of its own for every version Debian allows
+ * (versions/dpkg.ts: epochs, revisions, `~`, letters). Which reading a comparator carries is
+ * checked against the comparator itself (test/vuln/versions/order-key.test.ts); apk and rpm carry
+ * none.
  */
 export type OrderKey = (version: string) => string | null;
 

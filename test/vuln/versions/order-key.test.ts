@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Comparator, comparators } from '../../../src/vuln/versions/index.js';
 import { prng } from '../../helpers/prng.js';
+import { type CompareRecord, compareFailures, load } from './helpers.js';
 
 /**
  * A comparator's orderKey stands in for the comparator on plain spellings (prefilter, version lists):
@@ -65,24 +66,101 @@ describe('version order keys', () => {
     expect(equalPairs).toBeGreaterThan(100);
   });
 
-  it.each(withKey.map((c) => [c.name, c] as const))('%s: no key for any other spelling', (_, cmp) => {
-    for (const v of [
-      '1.0-1',
-      'v1.0',
-      '1.0rc1',
-      '1:1.0',
-      ' 1.0',
-      '1.0 ',
-      '1.0.',
-      '.1',
-      '',
-      '1..0',
-      '1.0+b1',
-      '1.0~rc1',
-      '1!2.0',
-      'a',
-    ])
-      expect(cmp.orderKey(v), JSON.stringify(v)).toBeNull();
+  it.each(withKey.filter((c) => c.name !== 'dpkg').map((c) => [c.name, c] as const))(
+    '%s: no key for any other spelling',
+    (_, cmp) => {
+      for (const v of [
+        '1.0-1',
+        'v1.0',
+        '1.0rc1',
+        '1:1.0',
+        ' 1.0',
+        '1.0 ',
+        '1.0.',
+        '.1',
+        '',
+        '1..0',
+        '1.0+b1',
+        '1.0~rc1',
+        '1!2.0',
+        'a',
+      ])
+        expect(cmp.orderKey(v), JSON.stringify(v)).toBeNull();
+    },
+  );
+
+  describe('dpkg: a key for every version written with the characters Debian allows', () => {
+    const dpkg = withKey.find((c) => c.name === 'dpkg')!;
+    const key = (v: string): string => {
+      const k = dpkg.orderKey(v);
+      if (k === null) throw new Error(`no key for ${JSON.stringify(v)}`);
+      return k;
+    };
+    const byKey = (a: string, b: string) => {
+      const ka = key(a);
+      const kb = key(b);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    };
+
+    it.each([
+      ['version-dpkg/dpkg-Dpkg_Version-data.json', 40],
+      ['version-dpkg/apt-compareversion.json', 64],
+      ['version-dpkg/go-deb-version.json', 16],
+      ['version-osv-scalibr-semantic/debian-versions.json', 30],
+      ['version-osv-scalibr-semantic/debian-versions-generated.json', 14_000],
+    ])('keys order every pair of %s as dpkg does', (file, atLeast) => {
+      const pairs = load<CompareRecord[]>(file).filter(
+        (r) => dpkg.orderKey(r.a) !== null && dpkg.orderKey(r.b) !== null,
+      );
+      expect(pairs.length).toBeGreaterThanOrEqual(atLeast);
+      expect(compareFailures(pairs, byKey)).toEqual([]);
+    });
+
+    it('keys order every pair of Debian spellings exactly as the comparator does', () => {
+      const parts = [
+        '',
+        '0',
+        '00',
+        '1',
+        '01',
+        '1.0',
+        '1.00',
+        '1.0.0',
+        '1a',
+        '1a0',
+        '1~',
+        '1~~',
+        '1~rc1',
+        '1+b1',
+        '1.0+dfsg',
+        'a',
+        '1-',
+        '1:',
+      ];
+      const revisions = ['', '0', '1', '1~', '1+deb12u1', '1ubuntu0.1', '0.1'];
+      const versions: string[] = [];
+      for (const up of parts)
+        for (const rev of revisions)
+          for (const epoch of ['', '0:', '1:', '01:']) {
+            const v = `${epoch}${up}${rev === '' ? '' : `-${rev}`}`;
+            if (dpkg.orderKey(v) !== null) versions.push(v);
+          }
+      expect(versions.length).toBeGreaterThan(300);
+      let equal = 0;
+      for (const a of versions)
+        for (const b of versions) {
+          const want = dpkg.compare(a, b);
+          if (want === 0 && a !== b) equal++;
+          if (byKey(a, b) !== want) expect.fail(`${a} vs ${b}: keys ${key(a)} ${key(b)}, compare ${want}`);
+        }
+      expect(equal).toBeGreaterThan(100);
+    });
+
+    it('gives no key where the comparator reads no version, or to characters a summary cannot hold', () => {
+      for (const v of ['', '1 0', ':1', '1:', 'a:1.0', '1.0-', '1.0,1', '1.0|1', '1.0=1', '1.0;1', '1.0_1', '1.0é'])
+        expect(dpkg.orderKey(v), JSON.stringify(v)).toBeNull();
+      expect(key(' 1.0-1 ')).toBe(key('1.0-1'));
+    });
   });
 
   it('treats trailing zeros as each scheme does', () => {
