@@ -98,19 +98,28 @@ const MAX_KEYS = 50_000;
 
 /** The comparator's order key for `version` (versions/order-key.ts), through the memo; null when none. */
 export function orderKeyOf(cmp: Comparator, version: string): string | null {
-  if (!cmp.orderKey) return null;
+  return orderKeysOf(cmp)(version);
+}
+
+/** `orderKeyOf` for one comparator, for callers keying many versions of one scheme in a row. */
+export function orderKeysOf(cmp: Comparator): (version: string) => string | null {
+  const orderKey = cmp.orderKey;
+  if (!orderKey) return () => null;
   let memo = orderKeys.get(cmp);
   if (!memo) {
     memo = new Map();
     orderKeys.set(cmp, memo);
   }
-  let k = memo.get(version);
-  if (k === undefined) {
-    k = cmp.orderKey(version);
-    if (memo.size >= MAX_KEYS) memo.clear();
-    memo.set(version, k);
-  }
-  return k;
+  const m = memo;
+  return (version) => {
+    let k = m.get(version);
+    if (k === undefined) {
+      k = orderKey(version);
+      if (m.size >= MAX_KEYS) m.clear();
+      m.set(version, k);
+    }
+    return k;
+  };
 }
 
 /**
@@ -194,12 +203,13 @@ export function rangesToCheck(affected: OsvAffected): OsvRange[] {
 function inVersionList(version: string, installed: unknown, affected: OsvAffected, cmp: Comparator): boolean {
   if (!Array.isArray(affected.versions)) return false;
   // Versions with order keys on both sides compare by key; anything else is parsed and compared.
-  const key = orderKeyOf(cmp, version);
+  const keyOf = orderKeysOf(cmp);
+  const key = keyOf(version);
   for (const v of affected.versions) {
     if (typeof v !== 'string') continue;
     if (v === version) return true;
     if (key !== null) {
-      const k = orderKeyOf(cmp, v);
+      const k = keyOf(v);
       if (k !== null) {
         if (k === key) return true;
         continue;

@@ -125,18 +125,27 @@ function lowestFirst(versions: string[], ecosystem: string): string[] {
   return [...new Set(versions)].sort((a, b) => (cmp ? cmp.compare(a, b) : a.localeCompare(b)));
 }
 
-/** The records that cover one query's version, with what the evaluator says about each. */
-function hitsOf(q: PackageQuery, db: VulnDb, stats: MatchStats): Hit[] {
-  const hits: Hit[] = [];
-  // The installed version in order-key space, when it has one: records whose import-time
-  // summary rules it out are skipped unparsed (prefilter.ts); the rest are evaluated in full.
+/** The installed version in order-key space (versions/order-key.ts), when it has one. */
+function installedKeyOf(q: PackageQuery): string | null {
   const version = queryVersion(q);
   const cmp = version === '' ? undefined : comparatorFor(q.ecosystem);
-  const orderKey = cmp ? orderKeyOf(cmp, version) : null;
+  return cmp ? orderKeyOf(cmp, version) : null;
+}
+
+/**
+ * The records that cover one query's version, with what the evaluator says about each. With the
+ * installed version's order key, records whose import-time summaries rule it out are skipped
+ * unparsed, and those that prove a hit are answered from them (prefilter.ts); the rest are
+ * evaluated in full.
+ */
+function hitsOf(q: PackageQuery, orderKey: string | null, db: VulnDb, stats: MatchStats): Hit[] {
+  const hits: Hit[] = [];
+  const version = queryVersion(q);
+  const cmp = orderKey === null ? undefined : comparatorFor(q.ecosystem);
   const names = q.sourceName && q.sourceName !== q.name ? [q.name, q.sourceName] : [q.name];
   const seen = new Set<string>();
   for (const name of names) {
-    for (const stored of db.candidates(q.ecosystem, name)) {
+    for (const stored of db.candidates(q.ecosystem, name, orderKey)) {
       if (seen.has(stored.id)) continue;
       seen.add(stored.id);
       stats.candidates++;
@@ -260,15 +269,20 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
   const queries = packages.map((pkg) => {
     if (pkg.ownedBy) return undefined;
     const q = queryOf(pkg);
-    return { q, key: `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}` };
+    return {
+      q,
+      key: `${q.ecosystem}\0${q.name}\0${q.version}\0${q.sourceName ?? ''}\0${q.epoch ?? ''}`,
+      installedKey: installedKeyOf(q),
+    };
   });
   // The DB answers all the names of an ecosystem in one query: far cheaper than one per package.
   db.prefetch(
     (function* () {
       for (const x of queries) {
         if (!x || cache.has(x.key)) continue;
-        yield [x.q.ecosystem, x.q.name] as const;
-        if (x.q.sourceName && x.q.sourceName !== x.q.name) yield [x.q.ecosystem, x.q.sourceName] as const;
+        yield [x.q.ecosystem, x.q.name, x.installedKey] as const;
+        if (x.q.sourceName && x.q.sourceName !== x.q.name)
+          yield [x.q.ecosystem, x.q.sourceName, x.installedKey] as const;
       }
     })(),
   );
@@ -281,14 +295,14 @@ export function matchPackages(packages: readonly Package[], db: VulnDb): { findi
       stats.ownedSkipped++;
       continue;
     }
-    const { q, key } = x;
+    const { q, key, installedKey } = x;
     if (!queried.has(key)) {
       queried.add(key);
       stats.queried++;
     }
     let groups = cache.get(key);
     if (!groups) {
-      groups = groupByAlias(hitsOf(q, db, stats));
+      groups = groupByAlias(hitsOf(q, installedKey, db, stats));
       if (cache.size >= MAX_CACHED_QUERIES) cache.clear();
       cache.set(key, groups);
     }

@@ -6,7 +6,7 @@ import {
   isStar,
   isZero,
   type OsvAffected,
-  orderKeyOf,
+  orderKeysOf,
   rangesToCheck,
   walk,
 } from './affected.js';
@@ -37,14 +37,29 @@ const KIND_CHAR: Record<EventKind, string> = { introduced: 'i', fixed: 'f', last
 /** Summaries longer than this are not written (a record listing thousands of versions). */
 const MAX_SUMMARY = 16_384;
 
+/**
+ * A summary's text, and the keys between which the versions it covers lie: every installed key below
+ * `low` or at or above `high` is ruled out, as `summaryAssess` would. Null where there is no such
+ * bound (an `introduced: "0"`; a range open to the top). The DB keeps the bounds in its lookup index,
+ * so that a lookup leaves those records unread.
+ */
+export interface Summary {
+  text: string;
+  low: string | null;
+  high: string | null;
+}
+
 /** The summary of one package's entries, or null when it cannot be written exactly. */
-export function summarize(ecosystem: string, entries: readonly OsvAffected[]): string | null {
+export function summarize(ecosystem: string, entries: readonly OsvAffected[]): Summary | null {
   const cmp = comparatorFor(ecosystem);
   if (!cmp?.orderKey) return null;
-  const key = (v: string) => orderKeyOf(cmp, v);
+  const key = orderKeysOf(cmp);
   let ranges = '';
   const held: Event[][] = [];
   const listedKeys = new Set<string>();
+  // undefined: nothing seen yet; null: unbounded.
+  let low: string | null | undefined;
+  let high: string | null = '';
   for (const a of entries) {
     if (!a || typeof a !== 'object') continue;
     for (const range of rangesToCheck(a)) {
@@ -62,10 +77,30 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
       }
       if (events.length > 1) events.sort(byKey);
       let text = '';
+      let last: EventKind | undefined;
+      let top = '';
+      let limit: string | null | undefined;
       for (const e of events) {
         text += (text ? ',' : '') + KIND_CHAR[e.kind] + e.version;
-        if (e.kind === 'fixed' && e.parsed !== null) text += `=${e.parsed as string}`;
+        if (e.kind === 'fixed') text += `=${e.parsed as string}`;
+        if (e.kind === 'limit') {
+          limit = limit === null || isStar(e) ? null : limit === undefined || e.version > limit ? e.version : limit;
+          continue;
+        }
+        last = e.kind;
+        if (e.version > top) top = e.version;
+        // Below every introduced event, walk() never opens an interval.
+        if (e.kind === 'introduced' && low !== null) low = isZero(e) ? null : lowest(low, e.version);
       }
+      // Above every event, walk() meets each one and ends as the last non-limit event leaves it:
+      // open after an introduced, closed after a fixed or last_affected (ties between equal keys keep
+      // the record's order, so only keys strictly above all of them are certain). Limits, when all
+      // are reached and none is `*`, close the range too.
+      const closedAbove = last === undefined ? '' : last === 'introduced' ? null : top + JUST_ABOVE;
+      const capped = limit ?? null;
+      const end = closedAbove === null ? capped : capped === null || closedAbove < capped ? closedAbove : capped;
+      if (end === null) high = null;
+      else if (high !== null && end > high) high = end;
       ranges += (held.length > 0 ? ';' : '') + text;
       held.push(events);
     }
@@ -83,14 +118,25 @@ export function summarize(ecosystem: string, entries: readonly OsvAffected[]): s
   let listed = '';
   for (const k of listedKeys) {
     const vs = (e: Event) => (k < e.version ? -1 : k > e.version ? 1 : 0);
-    if (!held.some((events) => walk(events, vs))) listed += listed ? `,${k}` : k;
+    if (held.some((events) => walk(events, vs))) continue;
+    listed += listed ? `,${k}` : k;
+    if (low !== null) low = lowest(low, k);
+    if (high !== null && k + JUST_ABOVE > high) high = k + JUST_ABOVE;
   }
   const text = `${ranges}|${listed}`;
-  return text.length > MAX_SUMMARY ? null : text;
+  // Nothing introduced and nothing listed: no version is covered, and high ('') already says so.
+  return text.length > MAX_SUMMARY ? null : { text, low: low ?? null, high };
+}
+
+function lowest(current: string | undefined, k: string): string {
+  return current === undefined || k < current ? k : current;
 }
 
 /** The evaluator's event order, keys compared as strings. */
 const byKey = eventOrder((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
+
+/** Appended to a key, the smallest key above it (keys hold no character below `!`). */
+const JUST_ABOVE = ' ';
 
 /**
  * What the entries a summary describes say about the version whose order key is `installed`: null

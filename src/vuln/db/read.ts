@@ -84,13 +84,18 @@ export interface VulnDb {
    * returns new objects.
    */
   lookup(ecosystem: string, name: string): readonly OsvCandidate[];
-  /** `lookup` for matchers: the same records in the same order, each parsed only as far as used. */
-  candidates(ecosystem: string, name: string): readonly StoredCandidate[];
   /**
-   * Answers many lookups at once (one query per ecosystem instead of one per name) and keeps
-   * them for `lookup`. An optimisation only: `lookup` gives the same answers without it.
+   * `lookup` for matchers: the same records in the same order, each parsed only as far as used.
+   * Given the installed version's order key (versions/order-key.ts), it leaves out, unread, records
+   * whose import-time summaries cover only versions above or below it (prefilter.ts,
+   * `summaryBounds`): records `assess` would rule out anyway.
    */
-  prefetch(queries: Iterable<readonly [ecosystem: string, name: string]>): void;
+  candidates(ecosystem: string, name: string, installedKey?: string | null): readonly StoredCandidate[];
+  /**
+   * Answers many `candidates` calls at once (one query per ecosystem instead of one per name) and
+   * keeps them. An optimisation only: `candidates` gives the same answers without it.
+   */
+  prefetch(queries: Iterable<readonly [ecosystem: string, name: string, installedKey?: string | null]>): void;
   /** The stored references (advisories first, at most 5) of record `id`; empty when unknown. */
   references(id: string): OsvReference[];
   /** Ids of the records that list `alias` among their aliases/upstream ids. */
@@ -106,7 +111,7 @@ interface AffectedRow {
   id: string;
   summary: string | null;
   severity: string | null;
-  name?: string;
+  pair?: number;
   head: string;
   entries: string;
 }
@@ -115,12 +120,17 @@ interface AffectedRow {
 const CACHE_KEYS = 20_000;
 
 const AFFECTED = 'SELECT record, id, head, entries, summary, severity FROM affected WHERE eco_base = ? AND name = ?';
+/** The index holds `low` and `high`: rows they rule out are skipped without reading the table. */
+const WITHIN_BOUNDS = ' AND (high IS NULL OR high > ?) AND (low IS NULL OR low <= ?)';
 /**
- * The same for every name of a JSON array: one statement, one index descent per name. CROSS JOIN
- * fixes the loop order (names outside): without statistics the planner may scan `affected` instead.
+ * The same for every [name, installed key or null] of a JSON array: one statement, one index
+ * descent per pair. CROSS JOIN fixes the loop order (pairs outside): without statistics the planner
+ * may scan `affected` instead. `q.key` is the pair's index in the array.
  */
 const AFFECTED_MANY =
-  'SELECT a.name, a.record, a.id, a.head, a.entries, a.summary, a.severity FROM json_each(?) q CROSS JOIN affected a ON a.eco_base = ? AND a.name = q.value';
+  'SELECT q.key AS pair, a.record, a.id, a.head, a.entries, a.summary, a.severity FROM json_each(?) q CROSS JOIN affected a ' +
+  'ON a.eco_base = ? AND a.name = q.value ->> 0 AND (q.value ->> 1 IS NULL OR ' +
+  '((a.high IS NULL OR a.high > q.value ->> 1) AND (a.low IS NULL OR a.low <= q.value ->> 1)))';
 
 /**
  * SQLite's page cache for the read handle, in KiB. Small on purpose: a scan's lookups touch a few
@@ -214,6 +224,8 @@ export function openVulnDb(path: string): VulnDb {
 class SqliteVulnDb implements VulnDb {
   private readonly byRelease;
   private readonly byFamily;
+  private readonly byReleaseWithin;
+  private readonly byFamilyWithin;
   private readonly manyByRelease;
   private readonly manyByFamily;
   private readonly byAlias;
@@ -232,6 +244,10 @@ class SqliteVulnDb implements VulnDb {
     try {
       this.byRelease = db.prepare<[string, string, string, string], AffectedRow>(`${AFFECTED} AND ecosystem IN (?, ?)`);
       this.byFamily = db.prepare<[string, string], AffectedRow>(AFFECTED);
+      this.byReleaseWithin = db.prepare<[string, string, string, string, string, string], AffectedRow>(
+        `${AFFECTED} AND ecosystem IN (?, ?)${WITHIN_BOUNDS}`,
+      );
+      this.byFamilyWithin = db.prepare<[string, string, string, string], AffectedRow>(`${AFFECTED}${WITHIN_BOUNDS}`);
       this.manyByRelease = db.prepare<[string, string, string, string], AffectedRow>(
         `${AFFECTED_MANY} AND a.ecosystem IN (?, ?)`,
       );
@@ -256,45 +272,52 @@ class SqliteVulnDb implements VulnDb {
     return this.candidates(ecosystem, name).map((c) => c.full());
   }
 
-  candidates(ecosystem: string, name: string): readonly StoredCandidate[] {
+  candidates(ecosystem: string, name: string, installedKey?: string | null): readonly StoredCandidate[] {
     const key = nameKey(ecosystem, name);
-    const cacheKey = `${ecosystem}\0${key}`;
+    const cacheKey = `${ecosystem}\0${key}\0${installedKey ?? ''}`;
     const cached = this.cache.get(cacheKey);
     if (cached) return candidatesOf(cached);
     const base = ecosystemBaseKey(ecosystem);
     const colon = ecosystem.indexOf(':');
-    const rows =
-      colon >= 0
-        ? this.guard(() => this.byRelease.all(base, key, ecosystem, ecosystem.slice(0, colon)))
-        : this.guard(() => this.byFamily.all(base, key));
+    const release = colon >= 0 ? ([ecosystem, ecosystem.slice(0, colon)] as const) : null;
+    const rows = this.guard(() =>
+      installedKey
+        ? release
+          ? this.byReleaseWithin.all(base, key, ...release, installedKey, installedKey)
+          : this.byFamilyWithin.all(base, key, installedKey, installedKey)
+        : release
+          ? this.byRelease.all(base, key, ...release)
+          : this.byFamily.all(base, key),
+    );
     this.remember(cacheKey, rows);
     return candidatesOf(rows);
   }
 
-  prefetch(queries: Iterable<readonly [ecosystem: string, name: string]>): void {
-    const byEcosystem = new Map<string, Set<string>>();
-    for (const [ecosystem, name] of queries) {
+  prefetch(queries: Iterable<readonly [ecosystem: string, name: string, installedKey?: string | null]>): void {
+    const byEcosystem = new Map<string, Map<string, [name: string, installedKey: string | null]>>();
+    for (const [ecosystem, name, installedKey] of queries) {
       const key = nameKey(ecosystem, name);
-      if (this.cache.has(`${ecosystem}\0${key}`)) continue;
-      const keys = byEcosystem.get(ecosystem);
-      if (keys) keys.add(key);
-      else byEcosystem.set(ecosystem, new Set([key]));
+      const cacheKey = `${ecosystem}\0${key}\0${installedKey ?? ''}`;
+      if (this.cache.has(cacheKey)) continue;
+      let pairs = byEcosystem.get(ecosystem);
+      if (!pairs) {
+        pairs = new Map();
+        byEcosystem.set(ecosystem, pairs);
+      }
+      pairs.set(cacheKey, [key, installedKey || null]);
     }
-    for (const [ecosystem, keys] of byEcosystem) {
+    for (const [ecosystem, pairs] of byEcosystem) {
       const base = ecosystemBaseKey(ecosystem);
       const colon = ecosystem.indexOf(':');
-      const names = JSON.stringify([...keys]);
+      const json = JSON.stringify([...pairs.values()]);
       const rows =
         colon >= 0
-          ? this.guard(() => this.manyByRelease.all(names, base, ecosystem, ecosystem.slice(0, colon)))
-          : this.guard(() => this.manyByFamily.all(names, base));
-      const byName = new Map<string, AffectedRow[]>();
-      for (const row of rows) {
-        const list = byName.get(row.name!);
-        if (list) list.push(row);
-        else byName.set(row.name!, [row]);
-      }
-      for (const key of keys) this.remember(`${ecosystem}\0${key}`, byName.get(key) ?? []);
+          ? this.guard(() => this.manyByRelease.all(json, base, ecosystem, ecosystem.slice(0, colon)))
+          : this.guard(() => this.manyByFamily.all(json, base));
+      const byPair: AffectedRow[][] = Array.from({ length: pairs.size }, () => []);
+      for (const row of rows) byPair[row.pair!]!.push(row);
+      let i = 0;
+      for (const cacheKey of pairs.keys()) this.remember(cacheKey, byPair[i++]!);
     }
   }
 

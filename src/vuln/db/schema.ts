@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 
@@ -16,7 +16,9 @@ export const FORMAT = 'palisade-vulndb';
  * join; the id beside the head lets a matcher order and skip records without parsing heads, and
  * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either, and
  * answer most hits without it too, with `severity` (row-severity.ts), the record's severity for
- * that package worked out at import.
+ * that package worked out at import. `low` and `high` (`summaryBounds`), in the lookup index, let a
+ * lookup that knows the installed version skip rows whose ranges and lists all lie above or below
+ * it without reading them.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.
  * `eco_base` is the lower-cased ecosystem family (`debian` for `Debian:12`) so one index answers
  * both "this release" and "any release" lookups.
@@ -38,7 +40,9 @@ CREATE TABLE affected (
   head TEXT NOT NULL,
   entries TEXT NOT NULL,
   summary TEXT,
-  severity TEXT
+  severity TEXT,
+  low TEXT,
+  high TEXT
 );
 CREATE TABLE aliases (alias TEXT NOT NULL, record INTEGER NOT NULL);
 CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, newest_modified TEXT) WITHOUT ROWID;
@@ -50,7 +54,7 @@ CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, n
  */
 export const INDEXES = `
 CREATE UNIQUE INDEX records_id ON records (id);
-CREATE INDEX affected_lookup ON affected (eco_base, name, ecosystem);
+CREATE INDEX affected_lookup ON affected (eco_base, name, ecosystem, high, low);
 CREATE INDEX affected_record ON affected (record);
 CREATE INDEX aliases_alias ON aliases (alias);
 CREATE INDEX aliases_record ON aliases (record);

@@ -5,9 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 import { summarize } from '../prefilter.js';
-import { rowSeverity } from '../row-severity.js';
 import type { OsvAffected, OsvRecord } from './osv.js';
-import type { OsvCandidate } from './read.js';
 import { type PreparedRecord, prepareRecord } from './rows.js';
 import { checkMeta, checkSqliteHeader, FORMAT, INDEXES, SCHEMA_VERSION, TABLES } from './schema.js';
 
@@ -75,7 +73,7 @@ export class DbWriter {
     this.stats = bulk ? new Map() : null;
     this.stmt = {
       insertAffected: db.prepare(
-        'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary, severity, low, high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
       insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
@@ -218,22 +216,24 @@ export class DbWriter {
           }
         }
     }
-    // The prefilter summary and the row's severity are made here, on the writing thread, which waits
-    // for the decoding thread most of a bulk import: made there they lengthened its critical path.
-    let severitySource: Pick<OsvCandidate, 'severity' | 'databaseSeverity'> | undefined;
+    // The prefilter summary is made here, on the writing thread, and the row's severity on the decoding
+    // one (rows.ts), where the record is already parsed: that split keeps the two threads about even.
     for (const g of groups) {
-      const entries = JSON.parse(g.entries) as OsvAffected[];
-      const summary = summarize(g.ecosystem, entries);
-      let severity: string | null = null;
-      if (summary !== null) {
-        severitySource ??= JSON.parse(head) as OsvCandidate;
-        const { severity: vectors, databaseSeverity } = severitySource;
-        severity = rowSeverity(
-          { severity: vectors, database_specific: databaseSeverity ? { severity: databaseSeverity } : undefined },
-          entries,
-        );
-      }
-      this.stmt.insertAffected.run(rowid, rec.id, g.ecoBase, g.name, g.ecosystem, head, g.entries, summary, severity);
+      const summary = summarize(g.ecosystem, JSON.parse(g.entries) as OsvAffected[]);
+      const severity = summary === null ? null : g.severity;
+      this.stmt.insertAffected.run(
+        rowid,
+        rec.id,
+        g.ecoBase,
+        g.name,
+        g.ecosystem,
+        head,
+        g.entries,
+        summary?.text ?? null,
+        severity,
+        summary?.low ?? null,
+        summary?.high ?? null,
+      );
     }
     for (const a of rec.aliases) this.stmt.insertAlias.run(a, rowid);
     return existing ? 'replaced' : 'inserted';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
+import { comparatorFor } from '../../../src/vuln/versions/index.js';
 import { FIX, type Json, readJsonFiles, tempDir } from './helpers.js';
 
 /**
@@ -76,6 +77,41 @@ describe('vulnerability DB: candidates and prefetch', () => {
       expect(n).toBeGreaterThan(100);
     } finally {
       h.close();
+    }
+  });
+
+  it('with the installed version, leaves out only records the summaries rule out, prefetched or not', () => {
+    const plain = openVulnDb(db);
+    const batched = openVulnDb(db);
+    try {
+      // Each query that has records, at versions below, among and above those its records name.
+      const keyed: Array<[string, string, string]> = [];
+      for (const [eco, name] of queries) {
+        const key = comparatorFor(eco)?.orderKey;
+        if (!key || plain.lookup(eco, name).length === 0) continue;
+        for (const v of ['0.0.1', '1.0', '2.9.4+dfsg1-2.2', '4.17.15', '999']) {
+          const k = key(v);
+          if (k !== null) keyed.push([eco, name, k]);
+        }
+      }
+      batched.prefetch(keyed);
+      let left = 0;
+      let kept = 0;
+      for (const [eco, name, k] of keyed) {
+        const all = plain.candidates(eco, name);
+        const got = plain.candidates(eco, name, k).map((c) => c.id);
+        for (const id of got) expect(all.map((c) => c.id)).toContain(id);
+        // Every record the summaries do not rule out is there.
+        for (const c of all) if (c.assess(k) !== null) expect(got, `${eco} ${name} ${k}`).toContain(c.id);
+        expect(batched.candidates(eco, name, k).map((c) => c.id)).toEqual(got);
+        left += all.length - got.length;
+        kept += got.length;
+      }
+      expect(left).toBeGreaterThan(50);
+      expect(kept).toBeGreaterThan(50);
+    } finally {
+      plain.close();
+      batched.close();
     }
   });
 
