@@ -112,8 +112,11 @@ interface AffectedRow {
   summary: string | null;
   severity: string | null;
   pair?: number;
+  /** Present when the row was read without its entries. */
+  rowid?: number;
   head: string;
-  entries: string;
+  /** Null when read without them (prefetch of a row whose summary answers): `entriesOf` fetches them. */
+  entries: string | null;
 }
 
 /** Lookups answered from the cache before it is emptied (a scan asks for a few thousand packages). */
@@ -128,7 +131,10 @@ const WITHIN_BOUNDS = ' AND (high IS NULL OR high > ?) AND (low IS NULL OR low <
  * may scan `affected` instead. `q.key` is the pair's index in the array.
  */
 const AFFECTED_MANY =
-  'SELECT q.key AS pair, a.record, a.id, a.head, a.entries, a.summary, a.severity FROM json_each(?) q CROSS JOIN affected a ' +
+  'SELECT q.key AS pair, a.rowid AS rowid, a.record, a.id, a.head, a.summary, a.severity, ' +
+  // A row whose summary and severity answer a matcher is read without its entries (fetched if asked).
+  'CASE WHEN a.summary IS NULL OR a.severity IS NULL THEN a.entries END AS entries ' +
+  'FROM json_each(?) q CROSS JOIN affected a ' +
   'ON a.eco_base = ? AND a.name = q.value ->> 0 AND (q.value ->> 1 IS NULL OR ' +
   '((a.high IS NULL OR a.high > q.value ->> 1) AND (a.low IS NULL OR a.low <= q.value ->> 1)))';
 
@@ -150,6 +156,8 @@ class Stored implements StoredCandidate {
     readonly id: string,
     private readonly headText: string,
     first: AffectedRow,
+    /** A row's entries when it was read without them. */
+    private readonly entriesOf: (row: AffectedRow) => string,
   ) {
     this.rows = [first];
   }
@@ -163,8 +171,8 @@ class Stored implements StoredCandidate {
     if (!this.entries) {
       this.entries =
         this.rows.length === 1
-          ? (JSON.parse(this.rows[0]!.entries) as OsvAffected[])
-          : this.rows.flatMap((r) => JSON.parse(r.entries) as OsvAffected[]);
+          ? (JSON.parse(this.rows[0]!.entries ?? this.entriesOf(this.rows[0]!)) as OsvAffected[])
+          : this.rows.flatMap((r) => JSON.parse(r.entries ?? this.entriesOf(r)) as OsvAffected[]);
     }
     return this.entries;
   }
@@ -198,7 +206,7 @@ class Stored implements StoredCandidate {
 }
 
 /** One candidate per record (a record matching under `Debian` and `Debian:12` is one), by id. */
-function candidatesOf(rows: readonly AffectedRow[]): Stored[] {
+function candidatesOf(rows: readonly AffectedRow[], entriesOf: (row: AffectedRow) => string): Stored[] {
   if (rows.length === 0) return [];
   const byRecord = new Map<number, Stored>();
   const out: Stored[] = [];
@@ -208,7 +216,7 @@ function candidatesOf(rows: readonly AffectedRow[]): Stored[] {
       seen.add(row);
       continue;
     }
-    const c = new Stored(row.id, row.head, row);
+    const c = new Stored(row.id, row.head, row, entriesOf);
     byRecord.set(row.record, c);
     out.push(c);
   }
@@ -230,6 +238,15 @@ class SqliteVulnDb implements VulnDb {
   private readonly manyByFamily;
   private readonly byAlias;
   private readonly refs;
+  private readonly entriesByRowid;
+  /** `Stored`'s loader: a row read without its entries gets them by rowid, once. */
+  private readonly entriesOf = (row: AffectedRow): string => {
+    const text = this.guard(() => this.entriesByRowid.get(row.rowid!));
+    if (typeof text !== 'string')
+      throw new UserInputError(`vulnerability DB ${this.path} is damaged (row ${row.rowid} vanished): ${FIX_HINT}`);
+    row.entries = text;
+    return text;
+  };
   /**
    * Rows per lookup, as read: kept as the strings SQLite returned, and parsed per call, so the
    * candidates a matcher drops die young instead of being carried through every collection.
@@ -253,6 +270,7 @@ class SqliteVulnDb implements VulnDb {
       );
       this.manyByFamily = db.prepare<[string, string], AffectedRow>(AFFECTED_MANY);
       this.refs = db.prepare<[string], { refs: string }>('SELECT refs FROM records WHERE id = ?');
+      this.entriesByRowid = db.prepare<[number], string>('SELECT entries FROM affected WHERE rowid = ?').pluck();
       this.byAlias = db.prepare<[string], { id: string }>(
         'SELECT r.id FROM aliases x JOIN records r ON r.rowid = x.record WHERE x.alias = ? ORDER BY r.id',
       );
@@ -276,7 +294,7 @@ class SqliteVulnDb implements VulnDb {
     const key = nameKey(ecosystem, name);
     const cacheKey = `${ecosystem}\0${key}\0${installedKey ?? ''}`;
     const cached = this.cache.get(cacheKey);
-    if (cached) return candidatesOf(cached);
+    if (cached) return candidatesOf(cached, this.entriesOf);
     const base = ecosystemBaseKey(ecosystem);
     const colon = ecosystem.indexOf(':');
     const release = colon >= 0 ? ([ecosystem, ecosystem.slice(0, colon)] as const) : null;
@@ -290,7 +308,7 @@ class SqliteVulnDb implements VulnDb {
           : this.byFamily.all(base, key),
     );
     this.remember(cacheKey, rows);
-    return candidatesOf(rows);
+    return candidatesOf(rows, this.entriesOf);
   }
 
   prefetch(queries: Iterable<readonly [ecosystem: string, name: string, installedKey?: string | null]>): void {
