@@ -1,4 +1,3 @@
-import { rowSeverity } from '../row-severity.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
 
 /**
@@ -25,8 +24,6 @@ export interface PreparedGroup {
   ecoBase: string;
   name: string;
   entries: string;
-  /** The record's severity for this package (row-severity.ts), made here where the record is parsed. */
-  severity: string | null;
 }
 
 /** References kept per record: the advisory links first; the full list lives upstream. */
@@ -57,16 +54,13 @@ export function prepareRecord(rec: OsvRecord, origin: string): PreparedRecord {
     withdrawn: false,
     head,
     refs: JSON.stringify(minimalRefs(rec.references ?? [])),
-    groups: groupAffected(rec.affected ?? [], {
-      severity: rec.severity ?? [],
-      database_specific: typeof dbSeverity === 'string' && dbSeverity ? { severity: dbSeverity } : undefined,
-    }),
+    groups: groupAffected(rec.affected ?? []),
     aliases: uniq([...aliases, ...upstream]).filter((a) => a !== rec.id),
   };
 }
 
 /** One group per (ecosystem, package name key); entries without a package (GIT-only) are not indexed. */
-function groupAffected(affected: readonly OsvAffected[], record: Parameters<typeof rowSeverity>[0]): PreparedGroup[] {
+function groupAffected(affected: readonly OsvAffected[]): PreparedGroup[] {
   const out = new Map<string, { ecosystem: string; name: string; entries: OsvAffected[] }>();
   for (const a of affected) {
     if (!a.package) continue;
@@ -82,7 +76,6 @@ function groupAffected(affected: readonly OsvAffected[], record: Parameters<type
     ecoBase: ecosystemBaseKey(g.ecosystem),
     name: g.name,
     entries: JSON.stringify(g.entries),
-    severity: rowSeverity(record, g.entries),
   }));
 }
 
