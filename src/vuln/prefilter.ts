@@ -143,8 +143,8 @@ const JUST_ABOVE = ' ';
  * when none covers it; otherwise the fixed versions that end the ranges holding it, as written,
  * lowest first (empty: affected, no fix known). Exactly the evaluator's answer (affected.ts).
  *
- * It reads the text in place, allocating nothing but the answer: it runs once per candidate record
- * of a scan, mostly in code V8 has not optimised yet, where every string piece and array counts.
+ * It reads the text in place, token by token, without splitting it into arrays: it runs once per
+ * candidate record of a scan, mostly in code V8 has not optimised yet.
  */
 export function summaryAssess(summary: string, installed: string): string[] | null {
   const bar = summary.lastIndexOf('|');
@@ -218,19 +218,20 @@ function walkRange(text: string, from: number, to: number, installed: string): n
   // limit: an upper bound for the whole range ("*" = none).
   let limited = false;
   let underLimit = false;
-  for (let at = from; at < to; at = tokenEnd(text, at, to) + 1) {
+  for (let at = from, end = 0; at < to; at = end + 1) {
+    end = tokenEnd(text, at, to);
     if (text[at] !== 'm') continue;
     limited = true;
-    const end = tokenEnd(text, at, to);
     if ((end === at + 2 && text[at + 1] === '*') || compareKey(installed, text, at + 1, end) < 0) underLimit = true;
   }
   if (limited && !underLimit) return NOT_AFFECTED;
   let affected = false;
   let stop = to;
-  for (let at = from; at < to; at = tokenEnd(text, at, to) + 1) {
+  for (let at = from, next = 0; at < to; at = next + 1) {
+    next = tokenEnd(text, at, to);
     const kind = text[at];
     if (kind === 'm') continue;
-    let end = tokenEnd(text, at, to);
+    let end = next;
     if (kind === 'i') {
       if ((end === at + 2 && text[at + 1] === '0') || compareKey(installed, text, at + 1, end) >= 0) affected = true;
       else {
@@ -267,12 +268,4 @@ function listed(text: string, from: number, installed: string): boolean {
       return true;
   }
   return false;
-}
-
-/**
- * True when the entries a summary describes certainly do not cover the version whose order key is
- * `installed`: no range holds it and no list names it.
- */
-export function summaryExcludes(summary: string, installed: string): boolean {
-  return summaryAssess(summary, installed) === null;
 }

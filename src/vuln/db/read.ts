@@ -87,8 +87,8 @@ export interface VulnDb {
   /**
    * `lookup` for matchers: the same records in the same order, each parsed only as far as used.
    * Given the installed version's order key (versions/order-key.ts), it leaves out, unread, records
-   * whose import-time summaries cover only versions above or below it (prefilter.ts,
-   * `summaryBounds`): records `assess` would rule out anyway.
+   * whose import-time summaries cover only versions above or below it (the `low`/`high` bounds of
+   * prefilter.ts's `Summary`): records `assess` would rule out anyway.
    */
   candidates(ecosystem: string, name: string, installedKey?: string | null): readonly StoredCandidate[];
   /**
@@ -112,7 +112,7 @@ interface AffectedRow {
   summary: string | null;
   severity: string | null;
   pair?: number;
-  /** Present when the row was read without its entries. */
+  /** Read by prefetch, whose rows may come without their entries. */
   rowid?: number;
   head: string;
   /** Null when read without them (prefetch of a row whose summary answers): `entriesOf` fetches them. */

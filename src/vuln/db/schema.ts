@@ -16,7 +16,7 @@ export const FORMAT = 'palisade-vulndb';
  * join; the id beside the head lets a matcher order and skip records without parsing heads, and
  * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either, and
  * answer most hits without it too, with `severity` (row-severity.ts), the record's severity for
- * that package worked out at import. `low` and `high` (`summaryBounds`), in the lookup index, let a
+ * that package worked out at import. `low` and `high` (prefilter.ts, `Summary`), in the lookup index, let a
  * lookup that knows the installed version skip rows whose ranges and lists all lie above or below
  * it without reading them.
  * `aliases` maps every alias (and `upstream` id) back to its record for de-duplication.

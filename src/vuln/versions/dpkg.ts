@@ -1,3 +1,4 @@
+import { MAX_DIGITS, numberKey } from './order-key.js';
 import type { Cmp } from './types.js';
 import { isDigitCode, makeComparator } from './util.js';
 
@@ -203,10 +204,11 @@ function compareParsedDpkg(a: ParsedDpkg, b: ParsedDpkg): Cmp {
  * dpkg's order as a string order (see order-key.ts), for every version written with the characters
  * Debian allows: the epoch as a number, then upstream and revision, each as its alternating runs.
  * A non-digit run is its characters by dpkg's weight ('~' first, then letters, then the other
- * symbols, mapped to the ASCII characters after `z`) closed by RUN_END, which sorts where dpkg's end of run does: after '~', before anything
- * else; a digit run is a number as order-key.ts writes them (`@` for zero). Each part ends with
- * PART_END, which meets only another part's non-digit character (every part opens with a run pair,
- * so both sides are aligned there) and sorts as an end of run does.
+ * symbols, mapped to the ASCII characters after `z`) closed by RUN_END, which sorts where dpkg's
+ * end of run does: after '~', before anything else; a digit run is a number as order-key.ts writes
+ * them (`@` for zero). Each part ends with PART_END, which meets only another part's non-digit
+ * character (every part opens with a run pair, so both sides are aligned there) and sorts as an
+ * end of run does.
  */
 const TILDE = '!';
 const PART_END = '"';
@@ -229,11 +231,6 @@ function partKey(segments: Segments): string {
   return out + PART_END;
 }
 
-/** A digit run without leading zeros: its length as a letter, then the digits (`@` alone for zero). */
-function numberKey(digits: string): string {
-  return String.fromCharCode(64 + digits.length) + digits;
-}
-
 function dpkgOrderKey(v: string): string | null {
   if (v.length > 256) return null;
   const p = checkDpkgVersion(v).version;
@@ -244,8 +241,6 @@ function dpkgOrderKey(v: string): string | null {
   for (let i = 1; i < rev.length; i += 2) if (rev[i]!.length > MAX_DIGITS) return null;
   return numberKey(String(p.epoch === 0 ? '' : p.epoch)) + partKey(up) + partKey(rev);
 }
-/** Digit runs longer than this get no key (the length stays one letter). */
-const MAX_DIGITS = 40;
 
 export const dpkg = makeComparator<ParsedDpkg>(
   'dpkg',

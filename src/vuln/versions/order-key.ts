@@ -19,7 +19,7 @@ export type OrderKey = (version: string) => string | null;
 
 const DOTTED = /^\d+(?:\.\d+)*$/;
 /** Numbers longer than this get no key (the length character stays a letter, A-h: never a summary separator). */
-const MAX_DIGITS = 40;
+export const MAX_DIGITS = 40;
 const MAX_COMPONENTS = 32;
 
 function numbers(v: string): string[] | null {
@@ -37,9 +37,14 @@ function numbers(v: string): string[] | null {
   return parts;
 }
 
+/** A number's digits (no leading zeros) behind one character for their count, so longer sorts higher. */
+export function numberKey(digits: string): string {
+  return String.fromCharCode(64 + digits.length) + digits;
+}
+
 function encode(parts: readonly string[]): string {
   let out = '';
-  for (const n of parts) out += String.fromCharCode(64 + n.length) + n;
+  for (const n of parts) out += numberKey(n);
   return out;
 }
 
