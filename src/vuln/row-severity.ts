@@ -11,15 +11,15 @@ export interface RowSeverity {
   cvss: { version: CvssVersion; vector: string; baseScore: number } | null;
 }
 
+/** The record-level fields a row severity is worked out from. */
+export type RowSeveritySource = Omit<OsvSeveritySource, 'affected'>;
+
 /**
  * The severity every entry of a package's row gives (`recordSeverity` of the record with that
  * entry's index), as text: `HIGH`, or `HIGH 3.1 9.8 CVSS:3.1/AV:N/...`. Null when the entries
  * disagree (then the matcher works it out for the entry that matched).
  */
-export function rowSeverity(
-  record: Omit<OsvSeveritySource, 'affected'>,
-  entries: readonly OsvAffected[],
-): string | null {
+export function rowSeverity(record: RowSeveritySource, entries: readonly OsvAffected[]): string | null {
   const source: OsvSeveritySource = { ...record, affected: entries as OsvSeveritySource['affected'] };
   let text: string | null = null;
   for (let i = 0; i < entries.length; i++) {

@@ -1,15 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import { IntegrityError, LimitExceededError, UserInputError } from '../../core/errors.js';
-import { looksLikeSecdb, SecdbConverter } from './alpine-secdb.js';
-import type { Doc, Limits } from './inputs.js';
+import { looksLikeSecdb } from './alpine-secdb.js';
+import { type Doc, DocumentIndex, type Limits, type Source } from './inputs.js';
 import { convertNodejsWg, looksLikeNodejsWg } from './nodejs-wg.js';
 import { checkOsv, looksLikeOsv } from './osv.js';
 import { type PreparedRecord, prepareRecord } from './rows.js';
+import { fromWire, toWire, type WireChunk } from './wire.js';
 
 /**
  * Decoding import inputs: documents routed to their converter and checked, records prepared as
- * the rows the DB stores. `decodeInWorker` runs it on a second thread, so reading, inflating,
- * JSON parsing and checking overlap with the SQLite writes on the calling thread.
+ * the rows the DB stores. `decodeShared` spreads it over the writing thread and worker threads, so
+ * reading, inflating, JSON parsing, checking and preparing use every core the SQLite writes leave.
  */
 
 /** What decoding one document yields, in order; plain data, so it can cross a thread boundary. */
@@ -18,13 +19,13 @@ export type DecodeEvent =
   | { kind: 'put'; record: PreparedRecord; merge: boolean }
   | { kind: 'skip'; message: string }
   | { kind: 'warn'; message: string }
-  | { kind: 'converted'; format: 'alpineSecdb' | 'nodejsWg'; count: number };
+  | { kind: 'converted'; format: 'nodejsWg'; count: number }
+  // Alpine secdb documents each hold part of many advisories: one converter, on the writing
+  // thread, collects them all (import.ts).
+  | { kind: 'secdb'; data: Record<string, unknown>; where: string };
 
 /** Routes each document to the right converter and prepares its records for the writer. */
 export class Decoder {
-  private readonly secdb = new SecdbConverter();
-  private readonly startedAt = new Date().toISOString();
-
   constructor(private readonly emit: (e: DecodeEvent) => void) {}
 
   doc(doc: Doc): void {
@@ -48,7 +49,7 @@ export class Decoder {
 
   private one(data: unknown, where: string): void {
     if (looksLikeSecdb(data)) {
-      for (const w of this.secdb.add(data as Record<string, unknown>, where)) this.emit({ kind: 'warn', message: w });
+      this.emit({ kind: 'secdb', data: data as Record<string, unknown>, where });
       return;
     }
     if (looksLikeNodejsWg(data)) {
@@ -70,25 +71,34 @@ export class Decoder {
     }
     this.emit({ kind: 'put', record: prepareRecord(checked.record, 'osv'), merge: false });
   }
-
-  /** Emits what was collected across documents (secdb records span files). */
-  finish(): void {
-    const recs = this.secdb.records(this.startedAt);
-    this.emit({ kind: 'converted', format: 'alpineSecdb', count: recs.length });
-    for (const r of recs) this.emit({ kind: 'put', record: prepareRecord(r, 'alpine-secdb'), merge: true });
-  }
 }
 
-/** Events per message, and messages the worker may run ahead of the writer (bounds memory). */
-const BATCH = 512;
+/**
+ * How threads share an import's decoding: the documents (inputs.ts, `DocumentIndex`) are cut into
+ * chunks of consecutive documents; the writing thread and each worker claim the next unclaimed
+ * chunk from a shared counter whenever they have nothing better to do, so the work balances itself
+ * whatever each thread's speed. The writer applies the chunks in order, so an import gives the same
+ * DB whatever the number of threads, and whoever decoded what.
+ */
+export const CHUNK_DOCUMENTS = 256;
+/** Chunks a worker may run ahead of the writer, and decoded chunks the writer keeps waiting (bound memory). */
 const MAX_IN_FLIGHT = 4;
+const MAX_WAITING = 8;
 
 export interface WorkerInput {
-  inputs: readonly string[];
+  sources: readonly Source[];
   limits: Limits;
+  /** Documents in the index the writer built: a worker that counts otherwise fails the import. */
+  documents: number;
+  chunk: number;
+  /** One Int32: the next unclaimed chunk. */
+  claims: SharedArrayBuffer;
 }
 
-export type WorkerMessage = { events: DecodeEvent[] } | { done: true } | { error: { name: string; message: string } };
+export type WorkerMessage =
+  | { chunk: number; wire: WireChunk }
+  | { done: true }
+  | { error: { name: string; message: string } };
 
 /** Errors the worker may report, rebuilt as their own class so the CLI treats them alike. */
 const ERRORS: Record<string, new (message: string) => Error> = {
@@ -106,53 +116,113 @@ function startWorker(data: WorkerInput): Worker {
   });
 }
 
-/**
- * Decodes `inputs` on a worker thread and hands the events, in order, to `apply` (on this thread).
- * Resolves once every document is decoded and applied; rejects with the worker's error (its
- * class kept) or `apply`'s, stopping the worker.
- */
-export function decodeInWorker(
-  inputs: readonly string[],
-  limits: Limits,
-  apply: (events: DecodeEvent[]) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = startWorker({ inputs, limits });
-    let settled = false;
-    const settle = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    worker.on('message', (m: WorkerMessage) => {
-      if ('events' in m) {
-        try {
-          apply(m.events);
-        } catch (err) {
-          settle(err);
-          return;
-        }
-        worker.postMessage('ack');
-      } else if ('done' in m) settle();
-      else {
-        const Cls = ERRORS[m.error.name];
-        settle(Cls ? new Cls(m.error.message) : new Error(m.error.message));
-      }
-    });
-    worker.on('error', (err) => settle(err));
-    worker.on('exit', (code) => settle(new Error(`the import's decoding thread stopped (exit code ${code})`)));
-  });
+/** The events of one chunk's documents. */
+async function decodeChunk(index: DocumentIndex, chunk: number, size: number): Promise<DecodeEvent[]> {
+  const events: DecodeEvent[] = [];
+  const decoder = new Decoder((e) => events.push(e));
+  for await (const doc of index.range(chunk * size, (chunk + 1) * size)) decoder.doc(doc);
+  return events;
 }
 
-/** The worker's side: decode every document, post events in batches, at most MAX_IN_FLIGHT unacknowledged. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Decodes `sources` on this thread and `workers` worker threads, and hands the events, in
+ * document order, to `apply` (on this thread). Resolves once every document is decoded and
+ * applied; rejects with a worker's error (its class kept), this thread's, or `apply`'s, stopping
+ * every worker.
+ */
+export async function decodeShared(
+  sources: readonly Source[],
+  limits: Limits,
+  opts: { workers: number; chunk?: number; writerDecodes?: boolean },
+  apply: (events: DecodeEvent[]) => void,
+): Promise<void> {
+  const size = Math.max(1, Math.floor(opts.chunk ?? CHUNK_DOCUMENTS));
+  const index = DocumentIndex.open(sources, limits);
+  const chunks = Math.ceil(index.size / size);
+  const claims = new Int32Array(new SharedArrayBuffer(4));
+  const claim = () => Atomics.add(claims, 0, 1);
+  // Decoded chunks waiting for their turn: this thread's as events, the workers' as sent.
+  const waiting = new Map<number, { events: DecodeEvent[] } | { wire: WireChunk; from: Worker }>();
+  let failure: unknown;
+  let wake: (() => void) | null = null;
+  const woken = () => {
+    wake?.();
+    wake = null;
+  };
+  const workers: Worker[] = [];
+  const finished = new Set<Worker>();
+  try {
+    const workerCount = chunks > 1 ? Math.max(0, Math.floor(opts.workers)) : 0;
+    for (let i = 0; i < workerCount; i++) {
+      const worker = startWorker({
+        sources,
+        limits,
+        documents: index.size,
+        chunk: size,
+        claims: claims.buffer as SharedArrayBuffer,
+      });
+      workers.push(worker);
+      worker.on('message', (m: WorkerMessage) => {
+        if ('wire' in m) waiting.set(m.chunk, { wire: m.wire, from: worker });
+        else if ('done' in m) finished.add(worker);
+        else {
+          const Cls = ERRORS[m.error.name];
+          failure ??= Cls ? new Cls(m.error.message) : new Error(m.error.message);
+        }
+        woken();
+      });
+      worker.on('error', (err) => {
+        failure ??= err;
+        woken();
+      });
+      worker.on('exit', (code) => {
+        if (!finished.has(worker)) failure ??= new Error(`the import's decoding thread stopped (exit code ${code})`);
+        woken();
+      });
+    }
+    let next = 0;
+    // Without workers this thread decodes everything, whatever it was asked.
+    let claimsLeft = workers.length === 0 || opts.writerDecodes !== false;
+    while (next < chunks) {
+      if (failure !== undefined) throw failure;
+      const ready = waiting.get(next);
+      if (ready) {
+        waiting.delete(next);
+        next++;
+        if ('events' in ready) apply(ready.events);
+        else {
+          ready.from.postMessage('ack');
+          apply(fromWire(ready.wire));
+        }
+        continue;
+      }
+      // The next chunk is a worker's, still being decoded: decode another meanwhile, unless enough wait.
+      if (claimsLeft && waiting.size < MAX_WAITING) {
+        const k = claim();
+        if (k < chunks) {
+          waiting.set(k, { events: await decodeChunk(index, k, size) });
+          // Let the workers' messages in between chunks.
+          if (workers.length > 0) await nextTurn();
+          continue;
+        }
+        claimsLeft = false;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    index.close();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** A worker's side: claim chunks and post each one's events, at most MAX_IN_FLIGHT unacknowledged. */
 export async function runDecoder(
-  docs: AsyncIterable<Doc>,
-  post: (m: WorkerMessage) => void,
+  input: WorkerInput,
+  post: (m: WorkerMessage, transfer?: ArrayBuffer[]) => void,
   onAck: (fn: () => void) => void,
 ): Promise<void> {
-  let batch: DecodeEvent[] = [];
   let inFlight = 0;
   let wake: (() => void) | null = null;
   onAck(() => {
@@ -160,24 +230,26 @@ export async function runDecoder(
     wake?.();
     wake = null;
   });
-  const flush = async () => {
-    if (batch.length === 0) return;
-    post({ events: batch });
-    batch = [];
-    inFlight++;
-    while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (wake = r));
-  };
+  let index: DocumentIndex | undefined;
   try {
-    const decoder = new Decoder((e) => batch.push(e));
-    for await (const doc of docs) {
-      decoder.doc(doc);
-      if (batch.length >= BATCH) await flush();
+    index = DocumentIndex.open(input.sources, input.limits);
+    if (index.size !== input.documents)
+      throw new UserInputError(
+        `the import's inputs changed while it ran (${input.documents} documents, then ${index.size}); run it again`,
+      );
+    const claims = new Int32Array(input.claims);
+    const chunks = Math.ceil(index.size / input.chunk);
+    for (let k = Atomics.add(claims, 0, 1); k < chunks; k = Atomics.add(claims, 0, 1)) {
+      const wire = toWire(await decodeChunk(index, k, input.chunk));
+      post({ chunk: k, wire }, [wire.ints.buffer as ArrayBuffer]);
+      inFlight++;
+      while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (wake = r));
     }
-    decoder.finish();
-    await flush();
     post({ done: true });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     post({ error: { name: e.name, message: e.message } });
+  } finally {
+    index?.close();
   }
 }

@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type DecodeEvent, Decoder, decodeInWorker } from './decode.js';
-import { DEFAULT_LIMITS, type Doc, documents, type Limits } from './inputs.js';
+import { SecdbConverter } from './alpine-secdb.js';
+import { type DecodeEvent, decodeShared } from './decode.js';
+import { DEFAULT_LIMITS, type Limits, type Source, sourcesOf } from './inputs.js';
+import { prepareRecord } from './rows.js';
 import { DbWriter } from './writer.js';
 
 /** What an import did, for the end-of-run report. Skipped records are never silent: each has a warning. */
@@ -30,23 +33,38 @@ export interface ImportOptions {
   /** Called for every warning as it happens (the CLI prints them). */
   onWarning?: (message: string) => void;
   /**
-   * Decode on a worker thread (true) or on this one (false). By default a worker is used for a
-   * directory or more than THREAD_BYTES of files; it costs a start-up that small inputs do not repay.
+   * Worker threads that decode beside the writing thread (decode.ts); 0 decodes on the writing
+   * thread alone. By default `defaultWorkers()`.
    */
-  thread?: boolean;
+  workers?: number;
+  /** Documents per chunk that the decoding threads claim (decode.ts); tests make it small. */
+  chunk?: number;
+  /** False leaves all decoding to the workers; tests use it to send every chunk through them. */
+  writerDecodes?: boolean;
 }
 
-const THREAD_BYTES = 8 * 1024 * 1024;
+/** Below this many bytes of input a worker costs more to start than it saves. */
+const WORKER_BYTES = 8 * 1024 * 1024;
+/**
+ * Beyond this the writer is the bottleneck: writing a record costs about half what decoding it
+ * does, and the writing thread decodes whatever time it has left.
+ */
+const MAX_WORKERS = 3;
 
-async function worthAThread(inputs: readonly string[]): Promise<boolean> {
+/** Worker threads for an import of `bytes`: one per core beside the writing thread's, up to MAX_WORKERS. */
+export function defaultWorkers(bytes: number): number {
+  return bytes >= WORKER_BYTES ? Math.max(0, Math.min(MAX_WORKERS, availableParallelism() - 1)) : 0;
+}
+
+/** The bytes an import reads, as far as worth knowing: a directory counts as large. */
+async function inputBytes(inputs: readonly string[]): Promise<number> {
   let bytes = 0;
   for (const input of inputs) {
     const st = await stat(input).catch(() => null);
-    if (!st) return false; // reported by documents(), on this thread
-    if (st.isDirectory()) return true;
-    bytes += st.size;
+    if (st?.isDirectory()) return Number.POSITIVE_INFINITY;
+    bytes += st?.size ?? 0;
   }
-  return bytes >= THREAD_BYTES;
+  return bytes;
 }
 
 const KEPT_WARNINGS = 1000;
@@ -78,19 +96,17 @@ export async function importInputs(
   opts: ImportOptions = {},
 ): Promise<ImportReport> {
   const started = performance.now();
+  const sources = await sourcesOf(inputs);
+  const workers = opts.workers ?? defaultWorkers(await inputBytes(inputs));
   const writer = await DbWriter.open(target, { fresh: opts.fresh });
   const ingest = new Ingest(writer, opts.onWarning);
   try {
-    const limits = opts.limits ?? DEFAULT_LIMITS;
-    if (opts.thread ?? (await worthAThread(inputs))) {
-      // Reading, inflating, parsing and checking run on a second thread while this one writes.
-      await decodeInWorker(inputs, limits, (events) => {
-        for (const e of events) ingest.apply(e);
-      });
-    } else {
-      await ingest.all(documents(inputs, limits));
-      ingest.finish();
-    }
+    await ingest.decode(sources, opts.limits ?? DEFAULT_LIMITS, {
+      workers,
+      chunk: opts.chunk,
+      writerDecodes: opts.writerDecodes,
+    });
+    ingest.finish();
     await writer.commit();
   } catch (err) {
     await writer.abort();
@@ -114,20 +130,27 @@ async function countRecords(target: string): Promise<number> {
 /** Applies decoded documents to the writer, counting as it goes. */
 export class Ingest {
   readonly report = emptyReport();
-  private readonly decoder = new Decoder((e) => this.apply(e));
+  /** Alpine secdb documents, collected across the whole import (advisories span files). */
+  private readonly secdb = new SecdbConverter();
+  private readonly startedAt = new Date().toISOString();
 
   constructor(
     private readonly writer: DbWriter,
     private readonly onWarning?: (message: string) => void,
   ) {}
 
-  /** Decodes on this thread. */
-  async all(docs: AsyncIterable<Doc>): Promise<void> {
-    for await (const doc of docs) this.decoder.doc(doc);
+  /** Decodes `sources` and applies them, with worker threads decoding beside this one. */
+  async decode(sources: readonly Source[], limits: Limits, share: Parameters<typeof decodeShared>[2]): Promise<void> {
+    await decodeShared(sources, limits, share, (events) => {
+      for (const e of events) this.apply(e);
+    });
   }
 
+  /** Writes what was collected across documents: the converted secdb records. */
   finish(): void {
-    this.decoder.finish();
+    const records = this.secdb.records(this.startedAt);
+    this.report.converted.alpineSecdb += records.length;
+    for (const r of records) this.apply({ kind: 'put', record: prepareRecord(r, 'alpine-secdb'), merge: true });
   }
 
   apply(e: DecodeEvent): void {
@@ -147,6 +170,9 @@ export class Ingest {
         break;
       case 'converted':
         this.report.converted[e.format] += e.count;
+        break;
+      case 'secdb':
+        for (const w of this.secdb.add(e.data, e.where)) this.warn(w);
         break;
     }
   }

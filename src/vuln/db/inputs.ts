@@ -4,7 +4,7 @@ import { LimitExceededError, UserInputError } from '../../core/errors.js';
 import { ZipReader } from './zip.js';
 
 /**
- * Turns import inputs (JSON files, directories, OSV `all.zip` files) into a stream of parsed JSON
+ * Turns import inputs (JSON files, directories, OSV `all.zip` files) into numbered, parsed JSON
  * documents, each named by where it came from. Nothing is extracted to disk; zip entries are
  * inflated one at a time in memory, within the bounds below.
  */
@@ -28,8 +28,19 @@ export type Doc = { where: string; data: unknown } | { where: string; error: str
 
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 
-/** Every document of every input, in order (directories sorted, so imports are reproducible). */
-export async function* documents(inputs: readonly string[], limits: Limits = DEFAULT_LIMITS): AsyncGenerator<Doc> {
+/** One file an import reads: a zip of JSON documents, or one JSON document. */
+export interface Source {
+  kind: 'zip' | 'json';
+  path: string;
+}
+
+/**
+ * The files behind import inputs, in import order: directories walked and sorted (imports are
+ * reproducible), zips told by name or magic. Resolved once, so that decoding threads sharing an
+ * import number its documents alike.
+ */
+export async function sourcesOf(inputs: readonly string[]): Promise<Source[]> {
+  const out: Source[] = [];
   for (const input of inputs) {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
@@ -37,34 +48,15 @@ export async function* documents(inputs: readonly string[], limits: Limits = DEF
     } catch {
       throw new UserInputError(`import input not found: ${input}`);
     }
-    if (st.isDirectory()) yield* directory(input, limits);
-    else if (st.isFile()) yield* file(input, limits);
+    if (st.isDirectory()) {
+      const files: string[] = [];
+      await walk(input, files);
+      for (const path of files) out.push({ kind: /\.zip$/i.test(path) ? 'zip' : 'json', path });
+    } else if (st.isFile())
+      out.push({ kind: /\.zip$/i.test(input) || (await startsWith(input, ZIP_MAGIC)) ? 'zip' : 'json', path: input });
     else throw new UserInputError(`import input is neither a file nor a directory: ${input}`);
   }
-}
-
-/** Files read ahead of the consumer: directory imports are bound by per-file latency, not bandwidth. */
-const READ_AHEAD = 32;
-
-async function* directory(dir: string, limits: Limits): AsyncGenerator<Doc> {
-  const files: string[] = [];
-  await walk(dir, files);
-  // Zips are read in place, in order; JSON files are read up to READ_AHEAD ahead.
-  const pending: Array<{ zip: string } | { doc: Promise<Doc> }> = [];
-  let next = 0;
-  const fill = () => {
-    while (pending.length < READ_AHEAD && next < files.length) {
-      const path = files[next++]!;
-      pending.push(/\.zip$/i.test(path) ? { zip: path } : { doc: readJson(path, limits) });
-    }
-  };
-  fill();
-  while (pending.length) {
-    const head = pending.shift()!;
-    if ('zip' in head) yield* zipDocuments(head.zip, limits);
-    else yield await head.doc;
-    fill();
-  }
+  return out;
 }
 
 /** Regular `.json` and `.zip` files under `dir`, sorted; symlinks are not followed. */
@@ -94,11 +86,6 @@ async function readJson(path: string, limits: Limits): Promise<Doc> {
   }
 }
 
-async function* file(path: string, limits: Limits): AsyncGenerator<Doc> {
-  if (/\.zip$/i.test(path) || (await startsWith(path, ZIP_MAGIC))) yield* zipDocuments(path, limits);
-  else yield await readJson(path, limits);
-}
-
 async function startsWith(path: string, magic: Buffer): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
@@ -118,28 +105,106 @@ function parse(where: string, bytes: Buffer): Doc {
   }
 }
 
+/** A run of documents from one source: consecutive JSON files, or one zip's `.json` entries. */
+type Segment =
+  | { kind: 'json'; first: number; count: number; paths: string[] }
+  | { kind: 'zip'; first: number; count: number; zip: ZipReader; at: number[] };
+
+/** JSON files read ahead of the consumer: directory imports are bound by per-file latency, not bandwidth. */
+const READ_AHEAD = 32;
+
 /**
- * The `.json` entries of a zip, one at a time. Declared sizes are bounded before inflating (an
- * entry over the per-document bound is skipped with a warning; the whole zip over the total bound
- * is refused); a structurally broken zip (a truncated download) or a CRC mismatch is an error.
+ * Every document of an import's sources, numbered in import order (each JSON file, each `.json`
+ * zip entry) and read by number, so that decoding threads can each take their own stretches of
+ * one import. A zip is indexed from its central directory: declared sizes are bounded here, before
+ * anything is inflated (an entry over the per-document bound becomes a skipped document with a
+ * warning; the whole zip over the total bound is refused). Documents are read, inflated and parsed
+ * only when asked for; a structurally broken zip (a truncated download) or a CRC mismatch is an error.
  */
-export async function* zipDocuments(path: string, limits: Limits = DEFAULT_LIMITS): AsyncGenerator<Doc> {
-  const zip = new ZipReader(path, limits.maxZipEntries);
-  let total = 0;
-  try {
-    for (const entry of zip.entries()) {
-      if (entry.name.endsWith('/') || !/\.json$/i.test(entry.name)) continue;
-      const where = `${path}!${entry.name}`;
-      total += entry.size;
-      if (total > limits.maxZipBytes)
-        throw new LimitExceededError(`${path} inflates to more than ${limits.maxZipBytes} bytes`);
-      if (entry.size > limits.maxDocumentBytes) {
-        yield { where, error: `larger than ${limits.maxDocumentBytes} bytes; skipped` };
+export class DocumentIndex {
+  private constructor(
+    private readonly segments: Segment[],
+    readonly size: number,
+    private readonly limits: Limits,
+  ) {}
+
+  static open(sources: readonly Source[], limits: Limits = DEFAULT_LIMITS): DocumentIndex {
+    const segments: Segment[] = [];
+    let n = 0;
+    try {
+      for (const s of sources) {
+        const last = segments.at(-1);
+        if (s.kind === 'json') {
+          if (last?.kind === 'json') last.paths.push(s.path);
+          else segments.push({ kind: 'json', first: n, count: 0, paths: [s.path] });
+          segments.at(-1)!.count++;
+          n++;
+          continue;
+        }
+        const seg: Segment = {
+          kind: 'zip',
+          first: n,
+          count: 0,
+          zip: new ZipReader(s.path, limits.maxZipEntries),
+          at: [],
+        };
+        segments.push(seg);
+        let total = 0;
+        for (const e of seg.zip.entries()) {
+          if (e.name.endsWith('/') || !/\.json$/i.test(e.name)) continue;
+          total += e.size;
+          if (total > limits.maxZipBytes)
+            throw new LimitExceededError(`${s.path} inflates to more than ${limits.maxZipBytes} bytes`);
+          seg.at.push(e.at);
+        }
+        seg.count = seg.at.length;
+        n += seg.count;
+      }
+    } catch (err) {
+      for (const seg of segments) if (seg.kind === 'zip') seg.zip.close();
+      throw err;
+    }
+    return new DocumentIndex(segments, n, limits);
+  }
+
+  close(): void {
+    for (const seg of this.segments) if (seg.kind === 'zip') seg.zip.close();
+  }
+
+  /** Documents `from` up to `to` (exclusive), in order. */
+  async *range(from: number, to: number): AsyncGenerator<Doc> {
+    to = Math.min(to, this.size);
+    // The last segment starting at or before `from`.
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segments[mid]!.first <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo, slot = from; slot < to && i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const end = Math.min(to, seg.first + seg.count);
+      if (seg.kind === 'zip') {
+        for (; slot < end; slot++) yield this.zipDocument(seg.zip, seg.at[slot - seg.first]!);
         continue;
       }
-      yield parse(where, zip.data(entry));
+      const pending: Promise<Doc>[] = [];
+      let next = slot;
+      while (next < end || pending.length > 0) {
+        while (pending.length < READ_AHEAD && next < end)
+          pending.push(readJson(seg.paths[next++ - seg.first]!, this.limits));
+        yield await pending.shift()!;
+      }
+      slot = end;
     }
-  } finally {
-    zip.close();
+  }
+
+  private zipDocument(zip: ZipReader, at: number): Doc {
+    const entry = zip.entryAt(at);
+    const where = `${zip.path}!${entry.name}`;
+    if (entry.size > this.limits.maxDocumentBytes)
+      return { where, error: `larger than ${this.limits.maxDocumentBytes} bytes; skipped` };
+    return parse(where, zip.data(entry));
   }
 }

@@ -1,8 +1,11 @@
+import { summarize } from '../prefilter.js';
+import { type RowSeveritySource, rowSeverity } from '../row-severity.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
 
 /**
- * A checked OSV record turned into the text the DB stores, apart from the writer: this is most
- * of an import's JavaScript work, and it can run on another thread (see decode.ts).
+ * A checked OSV record turned into the values the DB stores, apart from the writer: this is most
+ * of an import's JavaScript work, and it runs on the decoding threads (see decode.ts), where the
+ * record is already parsed, leaving the writer nothing to parse.
  */
 export interface PreparedRecord {
   id: string;
@@ -24,6 +27,12 @@ export interface PreparedGroup {
   ecoBase: string;
   name: string;
   entries: string;
+  /** The prefilter summary (prefilter.ts) and its bounds; null when the entries cannot be summarised. */
+  summary: string | null;
+  low: string | null;
+  high: string | null;
+  /** The row severity (row-severity.ts), kept only with a summary: without one the matcher parses anyway. */
+  severity: string | null;
 }
 
 /** References kept per record: the advisory links first; the full list lives upstream. */
@@ -54,13 +63,17 @@ export function prepareRecord(rec: OsvRecord, origin: string): PreparedRecord {
     withdrawn: false,
     head,
     refs: JSON.stringify(minimalRefs(rec.references ?? [])),
-    groups: groupAffected(rec.affected ?? []),
+    groups: groupAffected(rec.affected ?? [], {
+      // What the head keeps, so the stored severity is what a matcher would work out from the head.
+      severity: rec.severity ?? [],
+      database_specific: typeof dbSeverity === 'string' && dbSeverity ? { severity: dbSeverity } : undefined,
+    }),
     aliases: uniq([...aliases, ...upstream]).filter((a) => a !== rec.id),
   };
 }
 
 /** One group per (ecosystem, package name key); entries without a package (GIT-only) are not indexed. */
-function groupAffected(affected: readonly OsvAffected[]): PreparedGroup[] {
+function groupAffected(affected: readonly OsvAffected[], severitySource: RowSeveritySource): PreparedGroup[] {
   const out = new Map<string, { ecosystem: string; name: string; entries: OsvAffected[] }>();
   for (const a of affected) {
     if (!a.package) continue;
@@ -71,12 +84,19 @@ function groupAffected(affected: readonly OsvAffected[]): PreparedGroup[] {
     if (g) g.entries.push(a);
     else out.set(key, { ecosystem, name, entries: [a] });
   }
-  return [...out.values()].map((g) => ({
-    ecosystem: g.ecosystem,
-    ecoBase: ecosystemBaseKey(g.ecosystem),
-    name: g.name,
-    entries: JSON.stringify(g.entries),
-  }));
+  return [...out.values()].map((g) => {
+    const summary = summarize(g.ecosystem, g.entries);
+    return {
+      ecosystem: g.ecosystem,
+      ecoBase: ecosystemBaseKey(g.ecosystem),
+      name: g.name,
+      entries: JSON.stringify(g.entries),
+      summary: summary?.text ?? null,
+      low: summary?.low ?? null,
+      high: summary?.high ?? null,
+      severity: summary ? rowSeverity(severitySource, g.entries) : null,
+    };
+  });
 }
 
 function summaryOf(rec: OsvRecord): string | null {

@@ -5,8 +5,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { IntegrityError, LimitExceededError, UnavailableError, UserInputError } from '../../core/errors.js';
-import { type ImportReport, Ingest } from './import.js';
-import { DEFAULT_LIMITS, type Limits, zipDocuments } from './inputs.js';
+import { defaultWorkers, type ImportReport, Ingest } from './import.js';
+import { DEFAULT_LIMITS, type Limits } from './inputs.js';
 import { openChecked } from './schema.js';
 import { DbWriter, tempPathFor } from './writer.js';
 
@@ -73,7 +73,13 @@ export async function updateDb(target: string, opts: UpdateOptions): Promise<Upd
   // Without --ecosystem, refresh what was fetched before.
   const ecosystems = opts.ecosystems.length ? opts.ecosystems : [...(previous?.keys() ?? [])];
   if (ecosystems.length === 0) throw new UserInputError('no ecosystem to update: pass --ecosystem LIST');
-  const fetched: Array<{ ecosystem: string; zip: string; etag: string | null; lastModified: string | null }> = [];
+  const fetched: Array<{
+    ecosystem: string;
+    zip: string;
+    bytes: number;
+    etag: string | null;
+    lastModified: string | null;
+  }> = [];
   const report: UpdateReport = { ecosystems: [] };
   try {
     for (const ecosystem of ecosystems) {
@@ -82,7 +88,7 @@ export async function updateDb(target: string, opts: UpdateOptions): Promise<Upd
         report.ecosystems.push({ ecosystem, status: 'not-modified', bytes: 0, sha256Verified: false });
         continue;
       }
-      fetched.push({ ecosystem, zip: got.zip, etag: got.etag, lastModified: got.lastModified });
+      fetched.push({ ecosystem, zip: got.zip, bytes: got.bytes, etag: got.etag, lastModified: got.lastModified });
       report.ecosystems.push({ ecosystem, status: 'updated', bytes: got.bytes, sha256Verified: got.sha256Verified });
     }
     if (fetched.length === 0) {
@@ -94,7 +100,9 @@ export async function updateDb(target: string, opts: UpdateOptions): Promise<Upd
     const ingest = new Ingest(writer, opts.onWarning);
     try {
       for (const f of fetched) {
-        await ingest.all(zipDocuments(f.zip, opts.limits ?? DEFAULT_LIMITS));
+        await ingest.decode([{ kind: 'zip', path: f.zip }], opts.limits ?? DEFAULT_LIMITS, {
+          workers: defaultWorkers(f.bytes),
+        });
         writer.setMeta(`etag:${f.ecosystem}`, f.etag ?? '');
         writer.setMeta(`last_modified:${f.ecosystem}`, f.lastModified ?? '');
       }

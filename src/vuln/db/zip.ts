@@ -11,6 +11,8 @@ import { LimitExceededError, UserInputError } from '../../core/errors.js';
  */
 
 export interface ZipEntryInfo {
+  /** Where its record starts in the central directory (`entryAt` reads it again from there). */
+  at: number;
   name: string;
   method: number;
   crc: number;
@@ -61,8 +63,13 @@ export class ZipReader {
     closeSync(this.fd);
   }
 
-  /** A window of the file: entries are laid out in order, so most reads are slices of one big read. */
-  private win = Buffer.alloc(0);
+  /**
+   * A window of the file: entries are laid out in order, so most reads are slices of one big read.
+   * One buffer serves every window (a fresh one each time cost a page fault per 4 KiB): a slice
+   * `read` returns is good until the next `read`.
+   */
+  private windowBuffer: Buffer | null = null;
+  private win: Buffer = Buffer.alloc(0);
   private winStart = 0;
 
   private read(pos: number, len: number): Buffer {
@@ -70,7 +77,8 @@ export class ZipReader {
     if (pos >= this.winStart && pos + len <= this.winStart + this.win.length)
       return this.win.subarray(pos - this.winStart, pos - this.winStart + len);
     const want = len > WINDOW ? len : Math.min(WINDOW, this.size - pos);
-    const buf = Buffer.allocUnsafe(want);
+    const buf =
+      len > WINDOW ? Buffer.allocUnsafe(want) : (this.windowBuffer ??= Buffer.allocUnsafe(WINDOW)).subarray(0, want);
     let got = 0;
     while (got < want) {
       const n = readSync(this.fd, buf, got, want - got, pos + got);
@@ -113,58 +121,81 @@ export class ZipReader {
     throw new UserInputError(`${this.path} is not a readable zip (no end of central directory: truncated?)`);
   }
 
+  /** The central directory, read once and kept: an import indexes it, then reads entries out of order. */
+  private cd: Buffer | null = null;
+
+  private centralDirectory(): Buffer {
+    if (!this.cd) {
+      const bytes = this.read(this.cdOffset, this.cdSize);
+      // A read within the window is a view of it: copied, so the window can move on.
+      this.cd = this.cdSize > WINDOW ? bytes : Buffer.from(bytes);
+    }
+    return this.cd;
+  }
+
   /** The central directory, entry by entry. */
   *entries(): Generator<ZipEntryInfo> {
-    const cd = this.read(this.cdOffset, this.cdSize);
     let p = 0;
     for (let i = 0; i < this.entryCount; i++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
-        throw new UserInputError(`${this.path} is not a readable zip (damaged central directory)`);
-      const flags = cd.readUInt16LE(p + 8);
-      const nameLen = cd.readUInt16LE(p + 28);
-      const extraLen = cd.readUInt16LE(p + 30);
-      const commentLen = cd.readUInt16LE(p + 32);
-      if (p + 46 + nameLen + extraLen + commentLen > cd.length)
-        throw new UserInputError(`${this.path} is not a readable zip (damaged central directory)`);
-      let compressedSize = cd.readUInt32LE(p + 20);
-      let size = cd.readUInt32LE(p + 24);
-      let localOffset = cd.readUInt32LE(p + 42);
-      const name = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
-      // ZIP64 extra field: the 64-bit values of exactly the fields saturated above, in this order.
-      let x = p + 46 + nameLen;
-      const xEnd = x + extraLen;
-      while (x + 4 <= xEnd) {
-        const id = cd.readUInt16LE(x);
-        const len = cd.readUInt16LE(x + 2);
-        if (id === 0x0001) {
-          let q = x + 4;
-          const next = () => {
-            const v = q + 8 <= x + 4 + len ? Number(cd.readBigUInt64LE(q)) : Number.NaN;
-            q += 8;
-            return v;
-          };
-          if (size === 0xffffffff) size = next();
-          if (compressedSize === 0xffffffff) compressedSize = next();
-          if (localOffset === 0xffffffff) localOffset = next();
-        }
-        x += 4 + len;
-      }
-      if (![size, compressedSize, localOffset].every(Number.isFinite))
-        throw new UserInputError(`${this.path} is not a readable zip (bad ZIP64 field for ${name})`);
-      yield {
-        name,
-        method: cd.readUInt16LE(p + 10),
-        crc: cd.readUInt32LE(p + 16),
-        compressedSize,
-        size,
-        localOffset,
-        encrypted: (flags & 1) === 1,
-      };
-      p += 46 + nameLen + extraLen + commentLen;
+      const e = this.entryAt(p);
+      yield e;
+      p = e.next;
     }
   }
 
-  /** The entry's bytes, inflated to exactly its declared size and CRC-checked. */
+  /** The entry whose central directory record starts at `p` (and where the next one starts). */
+  entryAt(p: number): ZipEntryInfo & { next: number } {
+    const cd = this.centralDirectory();
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+      throw new UserInputError(`${this.path} is not a readable zip (damaged central directory)`);
+    const flags = cd.readUInt16LE(p + 8);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length)
+      throw new UserInputError(`${this.path} is not a readable zip (damaged central directory)`);
+    let compressedSize = cd.readUInt32LE(p + 20);
+    let size = cd.readUInt32LE(p + 24);
+    let localOffset = cd.readUInt32LE(p + 42);
+    const name = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen);
+    // ZIP64 extra field: the 64-bit values of exactly the fields saturated above, in this order.
+    let x = p + 46 + nameLen;
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = cd.readUInt16LE(x);
+      const len = cd.readUInt16LE(x + 2);
+      if (id === 0x0001) {
+        let q = x + 4;
+        const next = () => {
+          const v = q + 8 <= x + 4 + len ? Number(cd.readBigUInt64LE(q)) : Number.NaN;
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff) size = next();
+        if (compressedSize === 0xffffffff) compressedSize = next();
+        if (localOffset === 0xffffffff) localOffset = next();
+      }
+      x += 4 + len;
+    }
+    if (![size, compressedSize, localOffset].every(Number.isFinite))
+      throw new UserInputError(`${this.path} is not a readable zip (bad ZIP64 field for ${name})`);
+    return {
+      at: p,
+      next: p + 46 + nameLen + extraLen + commentLen,
+      name,
+      method: cd.readUInt16LE(p + 10),
+      crc: cd.readUInt32LE(p + 16),
+      compressedSize,
+      size,
+      localOffset,
+      encrypted: (flags & 1) === 1,
+    };
+  }
+
+  /**
+   * The entry's bytes, inflated to exactly its declared size and CRC-checked. A stored (not
+   * deflated) entry's bytes are a view of the read window: good until the next call.
+   */
   data(e: ZipEntryInfo): Buffer {
     const where = `${this.path}!${e.name}`;
     if (e.encrypted) throw new UserInputError(`${where}: encrypted entries are not supported`);

@@ -76,7 +76,7 @@ describe('db import: bulk mode (a new DB) builds the same DB as row-by-row updat
     );
     // The first file makes a new DB; every later import extends it in place (indexes live).
     const stepwise = join(dir, 'step.db');
-    for (const f of files) await importInputs(stepwise, [f.path], { thread: false });
+    for (const f of files) await importInputs(stepwise, [f.path], { workers: 0 });
     const a = openVulnDb(bulk);
     const b = openVulnDb(stepwise);
     const packages = new Set<string>();
