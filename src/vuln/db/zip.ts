@@ -77,8 +77,12 @@ export class ZipReader {
     if (pos >= this.winStart && pos + len <= this.winStart + this.win.length)
       return this.win.subarray(pos - this.winStart, pos - this.winStart + len);
     const want = len > WINDOW ? len : Math.min(WINDOW, this.size - pos);
-    const buf =
-      len > WINDOW ? Buffer.allocUnsafe(want) : (this.windowBuffer ??= Buffer.allocUnsafe(WINDOW)).subarray(0, want);
+    let buf: Buffer;
+    if (len > WINDOW) buf = Buffer.allocUnsafe(want);
+    else {
+      this.windowBuffer ??= Buffer.allocUnsafe(WINDOW);
+      buf = this.windowBuffer.subarray(0, want);
+    }
     let got = 0;
     while (got < want) {
       const n = readSync(this.fd, buf, got, want - got, pos + got);
