@@ -3,6 +3,7 @@ import { UserInputError } from '../core/errors.js';
 import type { DbStatus, ImportReport } from '../vuln/db/index.js';
 import { STALE_AFTER_DAYS } from '../vuln/db/stale.js';
 import { writeOutput } from './output.js';
+import { countProgress } from './progress.js';
 
 /**
  * The DB code (importers, bundles, SQLite writers) loads when a db command runs: every other command,
@@ -46,10 +47,22 @@ export function register(program: Command): void {
         }
         if (!inputs.length)
           throw new UserInputError('db import: nothing to import (pass files, directories or --bundle)');
-        const report = await importInputs(target, inputs, {
-          fresh: o.fresh,
-          onWarning: warnings(o.quiet),
-        });
+        const progress = countProgress({ quiet: o.quiet });
+        let report: ImportReport;
+        try {
+          report = await importInputs(target, inputs, {
+            fresh: o.fresh,
+            onWarning: warnings(o.quiet, progress.note),
+            onProgress: (p) =>
+              p.stage === 'documents'
+                ? progress.update(
+                    `importing: ${p.documents.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} documents (${Math.floor((100 * p.documents) / Math.max(1, p.total))}%)`,
+                  )
+                : progress.update(`importing: building indexes for ${p.total.toLocaleString('en-US')} documents`, true),
+          });
+        } finally {
+          progress.done();
+        }
         await writeOutput(
           format === 'json' ? JSON.stringify({ db: target, ...report }, null, 2) : importText(target, report),
         );
@@ -124,13 +137,13 @@ function checkFormat(format: string): 'text' | 'json' {
   return format;
 }
 
-function warnings(quiet?: boolean): (m: string) => void {
+function warnings(quiet?: boolean, print: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
   let n = 0;
-  return (message) => {
+  return (message: string): void => {
     n++;
     if (quiet) return;
-    if (n <= SHOWN_WARNINGS) process.stderr.write(`palisade: warning: ${message}\n`);
-    else if (n === SHOWN_WARNINGS + 1) process.stderr.write('palisade: warning: further warnings not shown\n');
+    if (n <= SHOWN_WARNINGS) print(`palisade: warning: ${message}`);
+    else if (n === SHOWN_WARNINGS + 1) print('palisade: warning: further warnings not shown');
   };
 }
 

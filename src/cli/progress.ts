@@ -44,3 +44,35 @@ export function progressReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteS
     },
   };
 }
+
+/**
+ * A one-line count on stderr for long imports (`what` done / total, percent). Silent when stderr is
+ * not a terminal or with --quiet. `note` prints a line above it (a warning) without garbling it.
+ */
+export function countProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStream }): {
+  update: (line: string, force?: boolean) => void;
+  note: (message: string) => void;
+  done: () => void;
+} {
+  const stream = opts.stream ?? process.stderr;
+  if (opts.quiet || !stream.isTTY)
+    return { update: () => {}, note: (message) => stream.write(`${message}\n`), done: () => {} };
+  let last = 0;
+  let shown = '';
+  return {
+    update(line, force = false) {
+      const now = Date.now();
+      if (!force && now - last < 100) return;
+      last = now;
+      shown = line;
+      stream.write(`\r\x1b[2K${line}`);
+    },
+    note(message) {
+      stream.write(`\r\x1b[2K${message}\n${shown}`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[2K');
+      shown = '';
+    },
+  };
+}

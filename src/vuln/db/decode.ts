@@ -135,7 +135,13 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function decodeShared(
   sources: readonly Source[],
   limits: Limits,
-  opts: { workers: number; chunk?: number; writerDecodes?: boolean },
+  opts: {
+    workers: number;
+    chunk?: number;
+    writerDecodes?: boolean;
+    /** Called after each chunk is applied: documents applied so far, and in all. */
+    progress?: (documents: number, total: number) => void;
+  },
   apply: (events: DecodeEvent[]) => void,
 ): Promise<void> {
   const size = Math.max(1, Math.floor(opts.chunk ?? CHUNK_DOCUMENTS));
@@ -196,6 +202,7 @@ export async function decodeShared(
           ready.from.postMessage('ack');
           apply(fromWire(ready.wire));
         }
+        opts.progress?.(Math.min(next * size, index.size), index.size);
         continue;
       }
       // The next chunk is a worker's, still being decoded: decode another meanwhile, unless enough wait.

@@ -32,6 +32,8 @@ export interface ImportOptions {
   limits?: Limits;
   /** Called for every warning as it happens (the CLI prints them). */
   onWarning?: (message: string) => void;
+  /** Called as documents are written, then once when the indexes are being built (the CLI shows it). */
+  onProgress?: (p: ImportProgress) => void;
   /**
    * Worker threads that decode beside the writing thread (decode.ts); 0 decodes on the writing
    * thread alone. By default `defaultWorkers()`.
@@ -41,6 +43,12 @@ export interface ImportOptions {
   chunk?: number;
   /** False leaves all decoding to the workers; tests use it to send every chunk through them. */
   writerDecodes?: boolean;
+}
+
+export interface ImportProgress {
+  stage: 'documents' | 'indexes';
+  documents: number;
+  total: number;
 }
 
 /** Below this many bytes of input a worker costs more to start than it saves. */
@@ -101,12 +109,18 @@ export async function importInputs(
   const writer = await DbWriter.open(target, { fresh: opts.fresh });
   const ingest = new Ingest(writer, opts.onWarning);
   try {
+    let total = 0;
     await ingest.decode(sources, opts.limits ?? DEFAULT_LIMITS, {
       workers,
       chunk: opts.chunk,
       writerDecodes: opts.writerDecodes,
+      progress: (documents, all) => {
+        total = all;
+        opts.onProgress?.({ stage: 'documents', documents, total });
+      },
     });
     ingest.finish();
+    opts.onProgress?.({ stage: 'indexes', documents: total, total });
     await writer.commit();
   } catch (err) {
     await writer.abort();

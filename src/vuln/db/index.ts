@@ -1,6 +1,6 @@
 /** The vulnerability DB: import, update, status, bundles, and the read API the matcher uses. */
 export { type BundleManifest, exportBundle, importBundle } from './bundle.js';
-export { type ImportOptions, type ImportReport, importInputs } from './import.js';
+export { type ImportOptions, type ImportProgress, type ImportReport, importInputs } from './import.js';
 export { DEFAULT_LIMITS, type Limits } from './inputs.js';
 export type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvReference, OsvSeverity } from './osv.js';
 export { defaultDbPath } from './paths.js';

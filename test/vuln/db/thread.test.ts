@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError, UserInputError } from '../../../src/core/errors.js';
 import { type DecodeEvent, runDecoder, type WorkerInput, type WorkerMessage } from '../../../src/vuln/db/decode.js';
-import { DEFAULT_LIMITS, importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
+import { DEFAULT_LIMITS, type ImportProgress, importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
 import type { Source } from '../../../src/vuln/db/inputs.js';
 import type { PreparedRecord } from '../../../src/vuln/db/rows.js';
 import { fromWire, toWire } from '../../../src/vuln/db/wire.js';
@@ -169,6 +169,21 @@ describe('db import: decoding shared with worker threads', () => {
     }
     a.close();
     b.close();
+  });
+  it('reports progress chunk by chunk, in order, then the index build', async () => {
+    const dir = await tempDir();
+    const seen: ImportProgress[] = [];
+    const r = await importInputs(join(dir, 'p.db'), [`${FIX}ghsa-npm`], {
+      workers: 1,
+      chunk: 5,
+      onProgress: (p) => seen.push(p),
+    });
+    const docs = seen.filter((p) => p.stage === 'documents').map((p) => p.documents);
+    expect(docs).toEqual([...docs].sort((a, b) => a - b));
+    expect(docs.length).toBe(Math.ceil(r.documents / 5));
+    expect(docs.at(-1)).toBe(r.documents);
+    expect(seen.at(-1)).toEqual({ stage: 'indexes', documents: r.documents, total: r.documents });
+    expect(seen.every((p) => p.total === r.documents)).toBe(true);
   });
 });
 
