@@ -185,6 +185,7 @@ export class DocumentIndex {
     for (let i = lo, slot = from; slot < to && i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       const end = Math.min(to, seg.first + seg.count);
+      if (end <= slot) continue;
       if (seg.kind === 'zip') {
         for (; slot < end; slot++) yield this.zipDocument(seg.zip, seg.at[slot - seg.first]!);
         continue;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError, UserInputError } from '../../../src/core/errors.js';
@@ -170,6 +170,32 @@ describe('db import: decoding shared with worker threads', () => {
     a.close();
     b.close();
   });
+  it.each([1, 2])(
+    'numbers documents alike across zips and JSON files in one directory, whoever decodes them (chunks of %i)',
+    async (chunk) => {
+      const dir = await tempDir();
+      const src = join(dir, 'mixed');
+      const records = (await readJsonFiles(`${FIX}ghsa-npm`)).map((f) => f.data as { id: string });
+      await mkdir(join(src, 'b'), { recursive: true });
+      // Sorted walk order: a.json, b/one.zip, b/two.json, c.zip, d.json.
+      await writeFile(join(src, 'a.json'), JSON.stringify(records[0]));
+      await writeFile(join(src, 'b', 'one.zip'), zipOfRecords(records.slice(1, 12)));
+      await writeFile(join(src, 'b', 'two.json'), JSON.stringify(records[12]));
+      await writeFile(join(src, 'c.zip'), zipOfRecords(records.slice(13, 30)));
+      await writeFile(join(src, 'd.json'), JSON.stringify(records[30]));
+      const one = await importInputs(join(dir, 'one.db'), [src], { workers: 0 });
+      const shared = await importInputs(join(dir, 'shared.db'), [src], { workers: 2, chunk, writerDecodes: false });
+      expect(one.documents).toBe(31);
+      expect({ ...shared, seconds: 0 }).toEqual({ ...one, seconds: 0 });
+      const a = openVulnDb(join(dir, 'one.db'));
+      const b = openVulnDb(join(dir, 'shared.db'));
+      for (const pkg of ['lodash', 'qs', 'express', 'minimist'])
+        expect(b.lookup('npm', pkg)).toEqual(a.lookup('npm', pkg));
+      a.close();
+      b.close();
+    },
+  );
+
   it('reports progress chunk by chunk, in order, then the index build', async () => {
     const dir = await tempDir();
     const seen: ImportProgress[] = [];
