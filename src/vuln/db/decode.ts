@@ -80,7 +80,7 @@ export class Decoder {
  * whatever each thread's speed. The writer applies the chunks in order, so an import gives the same
  * DB whatever the number of threads, and whoever decoded what.
  */
-export const CHUNK_DOCUMENTS = 256;
+const CHUNK_DOCUMENTS = 256;
 /** Chunks a worker may run ahead of the writer, and decoded chunks the writer keeps waiting (bound memory). */
 const MAX_IN_FLIGHT = 4;
 const MAX_WAITING = 8;
