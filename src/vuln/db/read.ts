@@ -7,22 +7,30 @@ import { FIX_HINT, openChecked, SCHEMA_VERSION } from './schema.js';
 
 export { STALE_AFTER_DAYS } from './stale.js';
 
-/** One advisory that names the looked-up package; the matcher evaluates `affected` with the comparators. */
-export interface OsvCandidate {
+/** What a hit needs of a record: stored with each of its package rows. */
+export interface CandidateHead {
   id: string;
-  modified: string;
-  published?: string;
   summary?: string;
   /** OSV `aliases` (CVE, GHSA, PYSEC ids ...). */
   aliases: string[];
   /** OSV `upstream` ids (a Debian DLA names the CVEs it fixes here). */
   upstream: string[];
+}
+
+/** The record's other fields: stored once per record, read when a whole candidate is asked for. */
+export interface CandidateDetail {
+  modified: string;
+  published?: string;
   /** Record-level `severity` (CVSS vectors); entry-level ones stay inside `affected`. */
   severity: OsvSeverity[];
   /** `database_specific.severity` (GHSA's LOW/MODERATE/HIGH/CRITICAL), when the record has one. */
   databaseSeverity?: string;
   /** Where the record came from: `osv`, `alpine-secdb`, `nodejs-wg`. */
   origin: string;
+}
+
+/** One advisory that names the looked-up package; the matcher evaluates `affected` with the comparators. */
+export interface OsvCandidate extends CandidateHead, CandidateDetail {
   /** The record's `affected[]` entries for this package (every release that matched), as published. */
   affected: OsvAffected[];
 }
@@ -35,10 +43,10 @@ export interface StoredCandidate {
   readonly id: string;
   /** The record's `affected[]` entries for this package (every release that matched), as published. */
   readonly affected: OsvAffected[];
-  /** The whole candidate; its `affected` is this one's. Parsed on the first call, then kept. */
+  /** The whole candidate; its `affected` is this one's. Read and parsed on the first call, then kept. */
   full(): OsvCandidate;
-  /** The record's own fields (the candidate without `affected`, which stays unparsed). */
-  head(): Omit<OsvCandidate, 'affected'>;
+  /** What a hit needs of the record (its details and `affected` stay unread). */
+  head(): CandidateHead;
   /**
    * What the import-time summaries (prefilter.ts) say about the version whose order key
    * (versions/order-key.ts) is given: null when they prove no entry covers it; a `SummaryHit`
@@ -108,6 +116,8 @@ export interface VulnDb {
 
 interface AffectedRow {
   record: number;
+  /** The record's `detail`, once `detailOf` has read it. */
+  detail?: string;
   id: string;
   summary: string | null;
   severity: string | null;
@@ -146,9 +156,16 @@ const AFFECTED_MANY =
  */
 const READ_CACHE_KIB = 1024;
 
+/** What `Stored` reads later, by rowid, when asked for: a row's entries, its record's detail. */
+interface Loaders {
+  entries(row: AffectedRow): string;
+  detail(row: AffectedRow): string;
+}
+
 /** A candidate as read: entries and head stay text until asked for. */
 class Stored implements StoredCandidate {
-  private parsed: OsvCandidate | undefined;
+  private parsed: CandidateHead | undefined;
+  private whole: OsvCandidate | undefined;
   private entries: OsvAffected[] | undefined;
   /** One per row (a record can match under `Debian` and `Debian:12`); null entries have no summary. */
   private readonly rows: AffectedRow[];
@@ -156,8 +173,8 @@ class Stored implements StoredCandidate {
     readonly id: string,
     private readonly headText: string,
     first: AffectedRow,
-    /** A row's entries when it was read without them. */
-    private readonly entriesOf: (row: AffectedRow) => string,
+    /** A row's entries when it was read without them, and its record's detail. */
+    private readonly load: Loaders,
   ) {
     this.rows = [first];
   }
@@ -165,14 +182,15 @@ class Stored implements StoredCandidate {
   add(row: AffectedRow): void {
     this.rows.push(row);
     this.entries = undefined;
+    this.whole = undefined;
   }
 
   get affected(): OsvAffected[] {
     if (!this.entries) {
       this.entries =
         this.rows.length === 1
-          ? (JSON.parse(this.rows[0]!.entries ?? this.entriesOf(this.rows[0]!)) as OsvAffected[])
-          : this.rows.flatMap((r) => JSON.parse(r.entries ?? this.entriesOf(r)) as OsvAffected[]);
+          ? (JSON.parse(this.rows[0]!.entries ?? this.load.entries(this.rows[0]!)) as OsvAffected[])
+          : this.rows.flatMap((r) => JSON.parse(r.entries ?? this.load.entries(r)) as OsvAffected[]);
     }
     return this.entries;
   }
@@ -193,20 +211,23 @@ class Stored implements StoredCandidate {
     return null;
   }
 
-  head(): Omit<OsvCandidate, 'affected'> {
-    if (!this.parsed) this.parsed = JSON.parse(this.headText) as OsvCandidate;
+  head(): CandidateHead {
+    if (!this.parsed) this.parsed = JSON.parse(this.headText) as CandidateHead;
     return this.parsed;
   }
 
   full(): OsvCandidate {
-    const c = this.head() as OsvCandidate;
-    if (c.affected === undefined) c.affected = this.affected;
-    return c;
+    if (!this.whole) {
+      const row = this.rows[0]!;
+      const detail = JSON.parse(row.detail ?? this.load.detail(row)) as CandidateDetail;
+      this.whole = { ...this.head(), ...detail, affected: this.affected };
+    }
+    return this.whole;
   }
 }
 
 /** One candidate per record (a record matching under `Debian` and `Debian:12` is one), by id. */
-function candidatesOf(rows: readonly AffectedRow[], entriesOf: (row: AffectedRow) => string): Stored[] {
+function candidatesOf(rows: readonly AffectedRow[], load: Loaders): Stored[] {
   if (rows.length === 0) return [];
   const byRecord = new Map<number, Stored>();
   const out: Stored[] = [];
@@ -216,7 +237,7 @@ function candidatesOf(rows: readonly AffectedRow[], entriesOf: (row: AffectedRow
       seen.add(row);
       continue;
     }
-    const c = new Stored(row.id, row.head, row, entriesOf);
+    const c = new Stored(row.id, row.head, row, load);
     byRecord.set(row.record, c);
     out.push(c);
   }
@@ -239,13 +260,17 @@ class SqliteVulnDb implements VulnDb {
   private readonly byAlias;
   private readonly refs;
   private readonly entriesByRowid;
-  /** `Stored`'s loader: a row read without its entries gets them by rowid, once. */
-  private readonly entriesOf = (row: AffectedRow): string => {
-    const text = this.guard(() => this.entriesByRowid.get(row.rowid!));
-    if (typeof text !== 'string')
-      throw new UserInputError(`vulnerability DB ${this.path} is damaged (row ${row.rowid} vanished): ${FIX_HINT}`);
-    row.entries = text;
-    return text;
+  private readonly detailByRecord;
+  /** `Stored`'s loaders: what a row was read without, fetched by rowid once and kept on the row. */
+  private readonly load: Loaders = {
+    entries: (row) => {
+      row.entries = this.fetch(this.entriesByRowid, row.rowid!, 'row');
+      return row.entries;
+    },
+    detail: (row) => {
+      row.detail = this.fetch(this.detailByRecord, row.record, 'record');
+      return row.detail;
+    },
   };
   /**
    * Rows per lookup, as read: kept as the strings SQLite returned, and parsed per call, so the
@@ -271,6 +296,7 @@ class SqliteVulnDb implements VulnDb {
       this.manyByFamily = db.prepare<[string, string], AffectedRow>(AFFECTED_MANY);
       this.refs = db.prepare<[string], { refs: string }>('SELECT refs FROM records WHERE id = ?');
       this.entriesByRowid = db.prepare<[number], string>('SELECT entries FROM affected WHERE rowid = ?').pluck();
+      this.detailByRecord = db.prepare<[number], string>('SELECT detail FROM records WHERE rowid = ?').pluck();
       this.byAlias = db.prepare<[string], { id: string }>(
         'SELECT r.id FROM aliases x JOIN records r ON r.rowid = x.record WHERE x.alias = ? ORDER BY r.id',
       );
@@ -294,7 +320,7 @@ class SqliteVulnDb implements VulnDb {
     const key = nameKey(ecosystem, name);
     const cacheKey = `${ecosystem}\0${key}\0${installedKey ?? ''}`;
     const cached = this.cache.get(cacheKey);
-    if (cached) return candidatesOf(cached, this.entriesOf);
+    if (cached) return candidatesOf(cached, this.load);
     const base = ecosystemBaseKey(ecosystem);
     const colon = ecosystem.indexOf(':');
     const release = colon >= 0 ? ([ecosystem, ecosystem.slice(0, colon)] as const) : null;
@@ -308,7 +334,7 @@ class SqliteVulnDb implements VulnDb {
           : this.byFamily.all(base, key),
     );
     this.remember(cacheKey, rows);
-    return candidatesOf(rows, this.entriesOf);
+    return candidatesOf(rows, this.load);
   }
 
   prefetch(queries: Iterable<readonly [ecosystem: string, name: string, installedKey?: string | null]>): void {
@@ -389,6 +415,13 @@ class SqliteVulnDb implements VulnDb {
   private remember(cacheKey: string, rows: readonly AffectedRow[]): void {
     if (this.cache.size >= CACHE_KEYS) this.cache.clear();
     this.cache.set(cacheKey, rows);
+  }
+
+  private fetch(stmt: Database.Statement<[number], string>, rowid: number, what: string): string {
+    const text = this.guard(() => stmt.get(rowid));
+    if (typeof text !== 'string')
+      throw new UserInputError(`vulnerability DB ${this.path} is damaged (${what} ${rowid} vanished): ${FIX_HINT}`);
+    return text;
   }
 
   /** SQLite errors while reading (a file damaged after the checks) become one clear UserInputError. */

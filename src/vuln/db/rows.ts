@@ -1,6 +1,7 @@
 import { summarize } from '../prefilter.js';
 import { type RowSeveritySource, rowSeverity } from '../row-severity.js';
 import { ecosystemBaseKey, nameKey, type OsvAffected, type OsvRecord, type OsvReference } from './osv.js';
+import type { CandidateDetail, CandidateHead } from './read.js';
 
 /**
  * A checked OSV record turned into the values the DB stores, apart from the writer: this is most
@@ -12,8 +13,13 @@ export interface PreparedRecord {
   /** ISO-8601 with milliseconds, so stored values compare as strings. */
   modified: string;
   withdrawn: boolean;
-  /** The record's own fields as a lookup returns them (`OsvCandidate` minus `affected`), as JSON. */
+  /**
+   * What a hit needs of the record (`CandidateHead`: id, summary, aliases, upstream ids), as JSON;
+   * stored with each of its package rows.
+   */
   head: string;
+  /** The record's other fields (`CandidateDetail`), as JSON; stored once, with the record. */
+  detail: string;
   /** The references kept (advisories first), as JSON. */
   refs: string;
   /** One per (ecosystem, package name key), with that package's raw `affected[]` entries as JSON. */
@@ -42,29 +48,27 @@ const MAX_SUMMARY = 300;
 export function prepareRecord(rec: OsvRecord, origin: string): PreparedRecord {
   const modified = new Date(rec.modified).toISOString();
   if (rec.withdrawn !== undefined && rec.withdrawn !== null)
-    return { id: rec.id, modified, withdrawn: true, head: '', refs: '', groups: [], aliases: [] };
+    return { id: rec.id, modified, withdrawn: true, head: '', detail: '', refs: '', groups: [], aliases: [] };
   const aliases = uniq(rec.aliases ?? []);
   const upstream = uniq(rec.upstream ?? []);
   const dbSeverity = rec.database_specific?.severity;
-  const head = JSON.stringify({
-    id: rec.id,
+  const head: CandidateHead = { id: rec.id, summary: summaryOf(rec) ?? undefined, aliases, upstream };
+  const detail: CandidateDetail = {
     modified,
     published: rec.published ? new Date(rec.published).toISOString() : undefined,
-    summary: summaryOf(rec) ?? undefined,
-    aliases,
-    upstream,
     severity: rec.severity ?? [],
     databaseSeverity: typeof dbSeverity === 'string' && dbSeverity ? dbSeverity : undefined,
     origin,
-  });
+  };
   return {
     id: rec.id,
     modified,
     withdrawn: false,
-    head,
+    head: JSON.stringify(head),
+    detail: JSON.stringify(detail),
     refs: JSON.stringify(minimalRefs(rec.references ?? [])),
     groups: groupAffected(rec.affected ?? [], {
-      // What the head keeps, so the stored severity is what a matcher would work out from the head.
+      // What the detail keeps, so the stored severity is what a matcher would work out from it.
       severity: rec.severity ?? [],
       database_specific: typeof dbSeverity === 'string' && dbSeverity ? { severity: dbSeverity } : undefined,
     }),

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { UserInputError } from '../../core/errors.js';
 
 /** Bump when the tables change; a reader refuses any other version (the DB is rebuilt, never migrated). */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 /** `meta.format`: tells our file from any other SQLite file. */
 export const FORMAT = 'palisade-vulndb';
 
@@ -12,11 +12,12 @@ export const FORMAT = 'palisade-vulndb';
  * import 5-10% faster; a cold match takes the same time within the noise (paired medians 85 and
  * 89 ms at a quiet moment, 116 and 100 ms in a slow one).
  *
- * One row per OSV record in `records` (its id, `modified` for upserts, and the references, read
- * only on demand). One row per (record, ecosystem, package) in `affected`, holding everything a
- * lookup returns: the record `id`, `head`, the record's own fields as JSON (the same text in each
- * of its rows), and `entries`, that package's raw `affected[]` entries as JSON, which the matcher
- * evaluates itself. A lookup reads `affected` alone: one index probe and the package's rows, no
+ * One row per OSV record in `records` (its id, `modified` for upserts, `detail`, the record's
+ * fields a hit does not need (dates, severity vectors, origin) as JSON, and the references; both
+ * read only on demand). One row per (record, ecosystem, package) in `affected`, holding what a
+ * match reads: the record `id`, `head`, what a hit needs of the record (id, summary, aliases) as
+ * JSON, the same text in each of its rows, and `entries`, that package's raw `affected[]` entries
+ * as JSON, which the matcher evaluates itself. A lookup reads `affected` alone: one index probe and the package's rows, no
  * join; the id beside the head lets a matcher order and skip records without parsing heads, and
  * `summary` (prefilter.ts) lets it rule most records out without parsing `entries` either, and
  * answer most hits without it too, with `severity` (row-severity.ts), the record's severity for
@@ -34,6 +35,7 @@ CREATE TABLE records (
   rowid INTEGER PRIMARY KEY,
   id TEXT NOT NULL,
   modified TEXT NOT NULL,
+  detail TEXT NOT NULL,
   refs TEXT NOT NULL
 );
 CREATE TABLE affected (

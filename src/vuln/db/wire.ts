@@ -35,7 +35,7 @@ export function toWire(events: readonly DecodeEvent[]): WireChunk {
     }
     const r = e.record;
     ints.push(PUT, e.merge ? 1 : 0, r.withdrawn ? 1 : 0, r.aliases.length, r.groups.length);
-    strings.push(r.id, r.modified, r.head, r.refs, ...r.aliases);
+    strings.push(r.id, r.modified, r.head, r.detail, r.refs, ...r.aliases);
     for (const g of r.groups)
       strings.push(g.ecosystem, g.ecoBase, g.name, g.entries, g.summary, g.low, g.high, g.severity);
   }
@@ -77,6 +77,7 @@ export function fromWire(chunk: WireChunk): DecodeEvent[] {
       const id = str();
       const modified = str();
       const head = str();
+      const detail = str();
       const refs = str();
       const aliases: string[] = [];
       for (let a = 0; a < aliasCount; a++) aliases.push(str());
@@ -92,7 +93,7 @@ export function fromWire(chunk: WireChunk): DecodeEvent[] {
           high: maybe(),
           severity: maybe(),
         });
-      const record: PreparedRecord = { id, modified, withdrawn, head, refs, groups, aliases };
+      const record: PreparedRecord = { id, modified, withdrawn, head, detail, refs, groups, aliases };
       events.push({ kind: 'put', record, merge });
     } else throw damaged();
   }

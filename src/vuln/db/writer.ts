@@ -113,12 +113,12 @@ export class DbWriter {
         'INSERT INTO affected (record, id, eco_base, name, ecosystem, head, entries, summary, severity, low, high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       find: db.prepare<[string], Stored>('SELECT rowid, modified FROM records WHERE id = ?'),
-      insert: db.prepare('INSERT INTO records (id, modified, refs) VALUES (?, ?, ?)'),
-      update: db.prepare('UPDATE records SET modified = ?, refs = ? WHERE rowid = ?'),
+      insert: db.prepare('INSERT INTO records (id, modified, detail, refs) VALUES (?, ?, ?, ?)'),
+      update: db.prepare('UPDATE records SET modified = ?, detail = ?, refs = ? WHERE rowid = ?'),
       deleteRecord: db.prepare('DELETE FROM records WHERE rowid = ?'),
       deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
       deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE record = ? AND ecosystem = ? AND name = ?'),
-      // The stored severities were worked out with the old head: those rows fall back to the evaluator.
+      // The stored severities were worked out with the old record fields: those rows fall back to the evaluator.
       updateHead: db.prepare('UPDATE affected SET head = ?, severity = NULL WHERE record = ?'),
       deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
       insertAlias: db.prepare('INSERT INTO aliases (alias, record) VALUES (?, ?)'),
@@ -216,7 +216,7 @@ export class DbWriter {
 
   /** `put` for a record already prepared (possibly on another thread). */
   putPrepared(rec: PreparedRecord, mergeAffected = false): PutResult {
-    const { modified, groups, head, refs } = rec;
+    const { modified, groups, head, detail, refs } = rec;
     const existing = this.find(rec.id);
     if (rec.withdrawn) {
       if (existing && existing.modified <= modified) {
@@ -235,14 +235,14 @@ export class DbWriter {
     if (existing) {
       this.endBulk();
       rowid = existing.rowid;
-      this.stmt.update.run(modified, refs, rowid);
+      this.stmt.update.run(modified, detail, refs, rowid);
       this.stmt.deleteAliases.run(rowid);
       if (mergeAffected) {
         for (const g of groups) this.stmt.deleteAffectedPkg.run(rowid, g.ecosystem, g.name);
         this.stmt.updateHead.run(head, rowid);
       } else this.stmt.deleteAffected.run(rowid);
     } else {
-      rowid = Number(this.stmt.insert.run(rec.id, modified, refs).lastInsertRowid);
+      rowid = Number(this.stmt.insert.run(rec.id, modified, detail, refs).lastInsertRowid);
       this.bulk?.set(rec.id, { rowid, modified });
     }
     if (this.stats) {

@@ -279,6 +279,7 @@ describe('decode events on the wire', () => {
       modified: '2024-01-01T00:00:00.000Z',
       withdrawn: false,
       head: `{"id":"${id}"}`,
+      detail: '{"origin":"osv"}',
       refs: '[]',
       aliases: [`CVE-${id}`, `OTHER-${id}`],
       groups: [
@@ -313,7 +314,16 @@ describe('decode events on the wire', () => {
     const wire = toWire([
       {
         kind: 'put',
-        record: { id: 'A', modified: 'm', withdrawn: false, head: 'h', refs: 'r', aliases: [], groups: [] },
+        record: {
+          id: 'A',
+          modified: 'm',
+          withdrawn: false,
+          head: 'h',
+          detail: 'd',
+          refs: 'r',
+          aliases: [],
+          groups: [],
+        },
         merge: false,
       },
     ]);
