@@ -116,7 +116,7 @@ export interface VulnDb {
 
 interface AffectedRow {
   record: number;
-  /** The record's `detail`, once `detailOf` has read it. */
+  /** The record's `detail`, once `Loaders.detail` has read it. */
   detail?: string;
   id: string;
   summary: string | null;

@@ -1,5 +1,8 @@
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UserInputError } from '../../../src/core/errors.js';
 import { importInputs, openVulnDb } from '../../../src/vuln/db/index.js';
 import { comparatorFor } from '../../../src/vuln/versions/index.js';
 import { FIX, type Json, readJsonFiles, tempDir } from './helpers.js';
@@ -125,6 +128,32 @@ describe('vulnerability DB: candidates and prefetch', () => {
       first[0]!.affected.length = 0;
       first[0]!.aliases.push('CHANGED');
       expect(h.lookup(eco, name)).toEqual(snapshot);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('reads a record detail only for a whole candidate, and names a record whose detail vanished', async () => {
+    const copy = join(await tempDir(), 'damaged.db');
+    await copyFile(db, copy);
+    const [eco, name] = queries.find(([e, n]) => {
+      const h = openVulnDb(db);
+      try {
+        return h.lookup(e, n).length > 0;
+      } finally {
+        h.close();
+      }
+    })!;
+    const w = new Database(copy);
+    const id = (w.prepare('SELECT id FROM affected WHERE name = ? LIMIT 1').pluck().get(name) as string) ?? '';
+    w.prepare('DELETE FROM records WHERE id = ?').run(id);
+    w.close();
+    const h = openVulnDb(copy);
+    try {
+      const c = h.candidates(eco, name).find((x) => x.id === id)!;
+      expect(c.head().id).toBe(id);
+      expect(() => c.full()).toThrow(UserInputError);
+      expect(() => c.full()).toThrow(/is damaged \(record \d+ vanished\)/);
     } finally {
       h.close();
     }
