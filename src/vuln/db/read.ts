@@ -132,9 +132,15 @@ interface AffectedRow {
 /** Lookups answered from the cache before it is emptied (a scan asks for a few thousand packages). */
 const CACHE_KEYS = 20_000;
 
-const AFFECTED = 'SELECT record, id, head, entries, summary, severity FROM affected WHERE eco_base = ? AND name = ?';
+/**
+ * A single lookup reads each record's detail with its rows (one join, instead of one query per
+ * candidate when `full()` asks): lookups want whole candidates; a matcher prefetches instead.
+ */
+const AFFECTED =
+  'SELECT a.record, a.id, a.head, a.entries, a.summary, a.severity, r.detail FROM affected a ' +
+  'JOIN records r ON r.rowid = a.record WHERE a.eco_base = ? AND a.name = ?';
 /** The index holds `low` and `high`: rows they rule out are skipped without reading the table. */
-const WITHIN_BOUNDS = ' AND (high IS NULL OR high > ?) AND (low IS NULL OR low <= ?)';
+const WITHIN_BOUNDS = ' AND (a.high IS NULL OR a.high > ?) AND (a.low IS NULL OR a.low <= ?)';
 /**
  * The same for every [name, installed key or null] of a JSON array: one statement, one index
  * descent per pair. CROSS JOIN fixes the loop order (pairs outside): without statistics the planner
@@ -219,8 +225,12 @@ class Stored implements StoredCandidate {
   full(): OsvCandidate {
     if (!this.whole) {
       const row = this.rows[0]!;
-      const detail = JSON.parse(row.detail ?? this.load.detail(row)) as CandidateDetail;
-      this.whole = { ...this.head(), ...detail, affected: this.affected };
+      const detail = row.detail ?? this.load.detail(row);
+      // Head and detail are JSON objects with no field in common: one text, one parse (spreading
+      // two parsed objects made repeated lookups twice as slow).
+      const whole = JSON.parse(`${this.headText.slice(0, -1)},${detail.slice(1)}`) as OsvCandidate;
+      whole.affected = this.affected;
+      this.whole = whole;
     }
     return this.whole;
   }
@@ -284,10 +294,12 @@ class SqliteVulnDb implements VulnDb {
     private readonly path: string,
   ) {
     try {
-      this.byRelease = db.prepare<[string, string, string, string], AffectedRow>(`${AFFECTED} AND ecosystem IN (?, ?)`);
+      this.byRelease = db.prepare<[string, string, string, string], AffectedRow>(
+        `${AFFECTED} AND a.ecosystem IN (?, ?)`,
+      );
       this.byFamily = db.prepare<[string, string], AffectedRow>(AFFECTED);
       this.byReleaseWithin = db.prepare<[string, string, string, string, string, string], AffectedRow>(
-        `${AFFECTED} AND ecosystem IN (?, ?)${WITHIN_BOUNDS}`,
+        `${AFFECTED} AND a.ecosystem IN (?, ?)${WITHIN_BOUNDS}`,
       );
       this.byFamilyWithin = db.prepare<[string, string, string, string], AffectedRow>(`${AFFECTED}${WITHIN_BOUNDS}`);
       this.manyByRelease = db.prepare<[string, string, string, string], AffectedRow>(

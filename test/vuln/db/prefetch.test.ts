@@ -150,6 +150,8 @@ describe('vulnerability DB: candidates and prefetch', () => {
     w.close();
     const h = openVulnDb(copy);
     try {
+      // A matcher prefetches: rows come without their record's detail, read when full() asks.
+      h.prefetch([[eco, name]]);
       const c = h.candidates(eco, name).find((x) => x.id === id)!;
       expect(c.head().id).toBe(id);
       expect(() => c.full()).toThrow(UserInputError);
