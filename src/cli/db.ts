@@ -3,7 +3,7 @@ import { UserInputError } from '../core/errors.js';
 import type { DbStatus, ImportReport } from '../vuln/db/index.js';
 import { STALE_AFTER_DAYS } from '../vuln/db/stale.js';
 import { writeOutput } from './output.js';
-import { countProgress } from './progress.js';
+import { statusLine } from './progress.js';
 
 /**
  * The DB code (importers, bundles, SQLite writers) loads when a db command runs: every other command,
@@ -47,7 +47,7 @@ export function register(program: Command): void {
         }
         if (!inputs.length)
           throw new UserInputError('db import: nothing to import (pass files, directories or --bundle)');
-        const progress = countProgress({ quiet: o.quiet });
+        const progress = statusLine({ quiet: o.quiet });
         let report: ImportReport;
         try {
           report = await importInputs(target, inputs, {

@@ -10,21 +10,17 @@ export function progressReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteS
 } {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet || !stream.isTTY) return { done: () => {} };
+  const line = statusLine(opts);
   let layer = 0;
   let total = 0;
   let size: number | undefined;
   let bytes = 0;
-  let last = 0;
   const draw = (force = false) => {
-    const now = Date.now();
-    if (!force && now - last < 100) return;
-    last = now;
     const width = 24;
     const frac = size ? Math.min(1, bytes / size) : 0;
     const bar = size ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ` : '';
     const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
-    const line = `layer ${layer + 1}/${total} ${bar}${mb(bytes)}${size ? ` / ${mb(size)}` : ''}`;
-    stream.write(`\r\x1b[2K${line}`);
+    line.update(`layer ${layer + 1}/${total} ${bar}${mb(bytes)}${size ? ` / ${mb(size)}` : ''}`, force);
   };
   return {
     onProgress(e) {
@@ -39,17 +35,16 @@ export function progressReporter(opts: { quiet?: boolean; stream?: NodeJS.WriteS
         draw();
       }
     },
-    done() {
-      stream.write('\r\x1b[2K');
-    },
+    done: line.done,
   };
 }
 
 /**
- * A one-line count on stderr for long imports (`what` done / total, percent). Silent when stderr is
- * not a terminal or with --quiet. `note` prints a line above it (a warning) without garbling it.
+ * One status line on stderr, redrawn in place at most every 100 ms (unless forced). Silent when
+ * stderr is not a terminal or with --quiet; `note` then prints plainly, and otherwise prints a line
+ * (a warning) above the status without garbling it.
  */
-export function countProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStream }): {
+export function statusLine(opts: { quiet?: boolean; stream?: NodeJS.WriteStream }): {
   update: (line: string, force?: boolean) => void;
   note: (message: string) => void;
   done: () => void;

@@ -107,8 +107,13 @@ function parse(where: string, bytes: Buffer): Doc {
 
 /** A run of documents from one source: consecutive JSON files, or one zip's `.json` entries. */
 type Segment =
-  | { kind: 'json'; first: number; count: number; paths: string[] }
-  | { kind: 'zip'; first: number; count: number; zip: ZipReader; at: number[] };
+  | { kind: 'json'; first: number; paths: string[] }
+  | { kind: 'zip'; first: number; zip: ZipReader; at: number[] };
+
+/** How many documents a segment holds. */
+function countOf(seg: Segment): number {
+  return seg.kind === 'json' ? seg.paths.length : seg.at.length;
+}
 
 /** JSON files read ahead of the consumer: directory imports are bound by per-file latency, not bandwidth. */
 const READ_AHEAD = 32;
@@ -136,15 +141,13 @@ export class DocumentIndex {
         const last = segments.at(-1);
         if (s.kind === 'json') {
           if (last?.kind === 'json') last.paths.push(s.path);
-          else segments.push({ kind: 'json', first: n, count: 0, paths: [s.path] });
-          segments.at(-1)!.count++;
+          else segments.push({ kind: 'json', first: n, paths: [s.path] });
           n++;
           continue;
         }
         const seg: Segment = {
           kind: 'zip',
           first: n,
-          count: 0,
           zip: new ZipReader(s.path, limits.maxZipEntries),
           at: [],
         };
@@ -157,8 +160,7 @@ export class DocumentIndex {
             throw new LimitExceededError(`${s.path} inflates to more than ${limits.maxZipBytes} bytes`);
           seg.at.push(e.at);
         }
-        seg.count = seg.at.length;
-        n += seg.count;
+        n += seg.at.length;
       }
     } catch (err) {
       for (const seg of segments) if (seg.kind === 'zip') seg.zip.close();
@@ -184,7 +186,7 @@ export class DocumentIndex {
     }
     for (let i = lo, slot = from; slot < to && i < this.segments.length; i++) {
       const seg = this.segments[i]!;
-      const end = Math.min(to, seg.first + seg.count);
+      const end = Math.min(to, seg.first + countOf(seg));
       if (end <= slot) continue;
       if (seg.kind === 'zip') {
         for (; slot < end; slot++) yield this.zipDocument(seg.zip, seg.at[slot - seg.first]!);
